@@ -60,3 +60,51 @@ def hub() -> Iterator[HubServer]:
 # ============================================================================================
 # (end of the Hub test server section)
 # ============================================================================================
+
+
+# ============================================================================================
+# facerec fixtures: the shared datasets, synthetic images, and fast training settings
+# ============================================================================================
+
+# ../shared/datasets beside the checkout (CI has it too); FACEREC_DATASETS overrides.
+DATASETS = Path(os.environ.get("FACEREC_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+
+# Fast training: an untrained VGG16 at 32 pixels, whole images, a few epochs.
+FAST = {"weights": None, "image_size": 32, "faces": False, "epochs": 15, "learning_rate": 0.01}
+
+
+@pytest.fixture(scope="session")
+def datasets() -> Path:
+    """The shared real-image datasets; tests that need them skip, saying why, when absent."""
+    if not (DATASETS / "README.md").is_file():
+        pytest.skip(f"the shared datasets are not at {DATASETS} (set FACEREC_DATASETS to their folder)")
+    return DATASETS
+
+
+def colour_image(colour: tuple[int, int, int], seed: int, size: int = 40):
+    """A noisy patch of one colour: two colours make two labels any network tells apart."""
+    import numpy as np
+
+    generator = np.random.default_rng(seed)
+    noise = generator.normal(0, 35, (size, size, 3))
+    return np.clip(np.asarray(colour) + noise, 0, 255).astype("uint8")
+
+
+COLOURS = {"red": (200, 40, 40), "blue": (40, 40, 200), "green": (40, 190, 40)}
+
+
+@pytest.fixture
+def make_dataset(tmp_path):
+    """Write ``<label>/<n>.png`` colour images; returns the folder."""
+    from PIL import Image
+
+    def make(labels=("red", "blue"), per_label: int = 8, folder: str = "data", seed: int = 0) -> Path:
+        root = tmp_path / folder
+        for label_number, label in enumerate(labels):
+            (root / label).mkdir(parents=True, exist_ok=True)
+            for index in range(per_label):
+                image = colour_image(COLOURS[label], seed * 1000 + label_number * 100 + index)
+                Image.fromarray(image).save(root / label / f"{index}.png")
+        return root
+
+    return make

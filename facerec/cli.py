@@ -1,0 +1,227 @@
+"""``python -m facerec``: collect images, train, evaluate and predict from the command line.
+
+    python -m facerec add alice photos/alice*.jpg --data data/
+    python -m facerec import faces.zip --data data/
+    python -m facerec labels --data data/
+    python -m facerec train data/ --out my-model/ --epochs 30
+    python -m facerec evaluate my-model/ data_test/
+    python -m facerec predict my-model/ group.jpg
+    python -m facerec push my-model/ alice/my-faces --private
+
+Bad input ends with exit code 1 and a one-line message on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_DATA = "facerec-data"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    try:
+        return arguments.run(arguments) or 0
+    except (ValueError, OSError) as error:
+        print(f"facerec: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("facerec: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="facerec", description="Build a face recognizer from labelled photos.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    add = commands.add_parser("add", help="add images under a label")
+    add.add_argument("label")
+    add.add_argument("images", nargs="+", type=Path)
+    add.add_argument("--data", type=Path, default=Path(DEFAULT_DATA), help=f"dataset folder (default: {DEFAULT_DATA})")
+    add.set_defaults(run=_add)
+
+    load = commands.add_parser("import", help="import a folder or .zip laid out as <label>/<image>")
+    load.add_argument("source", type=Path)
+    load.add_argument("--data", type=Path, default=Path(DEFAULT_DATA), help=f"dataset folder (default: {DEFAULT_DATA})")
+    load.set_defaults(run=_import)
+
+    labels = commands.add_parser("labels", help="list labels and image counts")
+    labels.add_argument("--data", type=Path, default=Path(DEFAULT_DATA), help=f"dataset folder (default: {DEFAULT_DATA})")
+    labels.set_defaults(run=_labels)
+
+    train = commands.add_parser("train", help="train a classifier and save it")
+    train.add_argument("data", type=Path, help="<label>/<image> folder, or one with train/ and test/")
+    train.add_argument("--out", type=Path, required=True, help="folder to save the model to")
+    train.add_argument("--backbone", default="vgg16", choices=["vgg16", "mobilenet"] + _extra_backbones())
+    train.add_argument("--weights", default="auto", help="auto, imagenet, hed-bsds500, none, or a weights file")
+    train.add_argument("--no-faces", dest="faces", action="store_false", help="classify whole images (not faces)")
+    train.add_argument("--image-size", type=int, default=224)
+    train.add_argument("--epochs", type=int, default=50)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--optimizer", default="adam", choices=["adam", "rmsprop", "sgd"])
+    train.add_argument("--head", default="softmax", choices=["softmax", "dense"])
+    train.add_argument("--augment", type=int, default=0, help="extra augmented views per image")
+    train.add_argument("--trainable-layers", type=int, default=0, help="fine-tune this many top backbone layers")
+    train.add_argument("--validation-split", type=float, default=0.2)
+    train.add_argument("--cache", type=Path, default=None, help="feature cache folder")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("evaluate", help="score a saved model on labelled images")
+    evaluate.add_argument("model", type=Path)
+    evaluate.add_argument("data", type=Path)
+    evaluate.add_argument("--json", action="store_true", help="print the full report as JSON")
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser("predict", help="name every face in images")
+    predict.add_argument("model", type=Path)
+    predict.add_argument("images", nargs="+", type=Path)
+    predict.add_argument("--threshold", type=float, default=None, help="below this probability: unknown")
+    predict.add_argument("--json", action="store_true", help="print results as JSON lines")
+    predict.set_defaults(run=_predict)
+
+    push = commands.add_parser("push", help="push a saved model to the Hugging Face Hub")
+    push.add_argument("model", type=Path)
+    push.add_argument("repo_id", help="namespace/name")
+    push.add_argument("--private", action="store_true")
+    push.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the stored login)")
+    push.set_defaults(run=_push)
+    return parser
+
+
+def _extra_backbones() -> list[str]:
+    from facerec.pipeline import PIPELINES
+    return sorted(set(PIPELINES) - {"vgg16", "mobilenet"})
+
+
+def _add(arguments) -> int:
+    from facerec.dataset import Dataset
+
+    report = Dataset(arguments.data).add_many(arguments.label, arguments.images)
+    return _print_add_report(report)
+
+
+def _import(arguments) -> int:
+    from facerec.dataset import Dataset
+
+    dataset = Dataset(arguments.data)
+    source: Path = arguments.source
+    if source.is_dir():
+        report = dataset.import_folder(source)
+    elif source.is_file():
+        report = dataset.import_zip(source)
+    else:
+        raise ValueError(f"{source}: no such file or folder")
+    return _print_add_report(report)
+
+
+def _print_add_report(report) -> int:
+    print(report.summary())
+    if not report.added and report.refused:
+        raise ValueError("no image was added")
+    return 0
+
+
+def _labels(arguments) -> int:
+    from facerec.dataset import Dataset
+
+    counts = Dataset(arguments.data).labels()
+    if not counts:
+        print(f"{arguments.data}: no labels yet")
+    for label, count in counts.items():
+        print(f"{label}\t{count}")
+    return 0
+
+
+def _train(arguments) -> int:
+    from tqdm import tqdm
+
+    from facerec.training import train
+
+    bars: dict[str, tqdm] = {}
+
+    def on_update(update) -> None:
+        bar = bars.get(update.stage)
+        if bar is None:
+            bar = bars[update.stage] = tqdm(total=update.total, desc=update.stage, unit="image" if update.stage == "features" else "epoch")
+        bar.n = update.done
+        if update.metrics:
+            bar.set_postfix({key: f"{value:.3f}" for key, value in update.metrics.items()}, refresh=False)
+        bar.refresh()
+
+    weights = None if arguments.weights == "none" else arguments.weights
+    try:
+        classifier = train(
+            arguments.data, cache_dir=arguments.cache, on_update=on_update, backbone=arguments.backbone, weights=weights,
+            faces=arguments.faces, image_size=arguments.image_size, epochs=arguments.epochs, batch_size=arguments.batch_size,
+            learning_rate=arguments.learning_rate, optimizer=arguments.optimizer, head=arguments.head, augment=arguments.augment,
+            trainable_layers=arguments.trainable_layers, validation_split=arguments.validation_split,
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    classifier.save(arguments.out)
+    report = classifier.report
+    print(f"backbone weights: {report['weights']}")
+    print(f"trained on {report['device']} in {report['seconds']:.1f} s")
+    if report["no_face"]:
+        print(f"no face found in {len(report['no_face'])} image(s), left out: " + ", ".join(report["no_face"][:10]))
+    for name, reason in report["unreadable"]:
+        print(f"left out {name}: {reason}")
+    if classifier.metrics:
+        print(f"validation accuracy: {classifier.metrics['accuracy']:.3f}")
+    print(f"saved to {arguments.out}")
+    return 0
+
+
+def _evaluate(arguments) -> int:
+    from facerec.classifier import Classifier
+
+    report = Classifier.load(arguments.model).evaluate(arguments.data)
+    if arguments.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 0
+    print(f"accuracy: {report['accuracy']:.3f} on {report['count']} images ({report['no_prediction']} without a face)")
+    for label, accuracy in report["per_class"].items():
+        print(f"  {label}: {'-' if accuracy is None else f'{accuracy:.3f}'}")
+    return 0
+
+
+def _predict(arguments) -> int:
+    from facerec.classifier import Classifier
+    from facerec.images import ImageError
+
+    classifier = Classifier.load(arguments.model)
+    failures = 0
+    for image in arguments.images:
+        try:
+            faces = classifier.recognize(image, threshold=arguments.threshold)
+        except ImageError as error:
+            print(f"facerec: error: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        if arguments.json:
+            print(json.dumps({"image": str(image), "faces": faces}, ensure_ascii=False))
+        elif not faces:
+            print(f"{image}: no face found")
+        for face in faces if not arguments.json else []:
+            print(f"{image}: {face['label']} ({face['probability']:.3f}) at {tuple(face['box'])}")
+    return 1 if failures else 0
+
+
+def _push(arguments) -> int:
+    from facerec.hub import push_to_hub
+
+    url = push_to_hub(arguments.model, arguments.repo_id, token=arguments.token, private=arguments.private)
+    print(f"pushed to {url}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Where TensorFlow runs: a GPU when there is one, several through a distribution strategy, else the CPU."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import tensorflow as tf
+
+
+@functools.cache
+def gpus() -> tuple:
+    """The visible GPUs, with memory growth on so that TensorFlow does not claim all of it at start."""
+    devices = tuple(tf.config.list_physical_devices("GPU"))
+    for device in devices:
+        try:
+            tf.config.experimental.set_memory_growth(device, True)
+        except RuntimeError:
+            pass  # Already initialised by someone else: their setting stands.
+    return devices
+
+
+def default_device() -> str:
+    """``"GPU:0"`` when a GPU is visible, else ``"CPU:0"``."""
+    return "GPU:0" if gpus() else "CPU:0"
+
+
+def describe_device() -> str:
+    """A one-line, human description of what trains, e.g. ``"GPU: NVIDIA T4"`` or ``"CPU (2 cores)"``."""
+    devices = gpus()
+    if not devices:
+        return f"CPU ({os.cpu_count()} cores)"
+    names = []
+    for device in devices:
+        details = tf.config.experimental.get_device_details(device)
+        names.append(details.get("device_name", device.name))
+    if len(names) == 1:
+        return f"GPU: {names[0]}"
+    return f"{len(names)} GPUs ({', '.join(names)}), MirroredStrategy"
+
+
+def training_strategy() -> tf.distribute.Strategy:
+    """MirroredStrategy over several GPUs, else the default strategy (one GPU or the CPU)."""
+    if len(gpus()) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
