@@ -92,6 +92,25 @@ def crop_face(image: np.ndarray, face: Face, *, size: int, margin: float = 0.25,
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+# A stored sample keeps this much room around the face (a fraction of the box's longer side on
+# each side): enough for the detector to find the face again when training, little background.
+SAMPLE_MARGIN = 0.35
+SAMPLE_MAX_SIDE = 320
+
+
+def crop_sample(image: np.ndarray, box: tuple[int, int, int, int], *, margin: float = SAMPLE_MARGIN,
+                max_side: int = SAMPLE_MAX_SIDE) -> np.ndarray:
+    """Cut a detected face out of ``image`` to store it as a training sample (e.g. a webcam frame).
+
+    The crop is square, not rotated, with ``margin`` of room around the box, so that training
+    detects and aligns the face again exactly as in a full photo; it is at most ``max_side``
+    pixels wide and never enlarged. The rest of the frame (background, other people) is dropped.
+    """
+    width, height = box[2], box[3]
+    size = max(1, min(max_side, round(max(width, height) * (1.0 + 2.0 * margin))))
+    return crop_face(image, Face(box=tuple(box), confidence=1.0), size=size, margin=margin, align=False)
+
+
 def _eye_angle(face: Face) -> float:
     """The angle in degrees that levels the eyes (OpenCV's positive angle turns counter-clockwise)."""
     if not face.landmarks or "left_eye" not in face.landmarks or "right_eye" not in face.landmarks:

@@ -1,0 +1,331 @@
+"""Private, temporary workspaces: one per visitor of a shared app (a Space), deleted when done.
+
+    workspaces = Workspaces()                    # under a private temporary folder
+    workspace = workspaces.get(session_id)       # created on first use
+    workspace.dataset.add("alice", photo)
+    run = workspace.start_training(epochs=30)    # trains in a background thread
+    for update in run.updates(): ...             # TrainingUpdate objects, until it ends
+    workspaces.end(session_id)                   # deletes the folder (once training has stopped)
+
+A workspace holds a visitor's dataset, feature cache, trained model and exports, in a folder with a
+random name that nothing derives from the session id, readable only by this process's user. It is
+deleted when its session ends, when it has been idle longer than ``idle_timeout``, and (for a
+temporary root) when the process exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import logging
+import os
+import queue
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from facerec import atomic
+from facerec.classifier import Classifier
+from facerec.dataset import Dataset
+from facerec.faces import crop_sample
+from facerec.training import TrainingUpdate, train
+
+logger = logging.getLogger(__name__)
+
+FOLDER_PREFIX = "session-"
+DEFAULT_IDLE_TIMEOUT = 3 * 3600.0
+DEFAULT_MAX_IMAGES = 2000
+SWEEP_INTERVAL = 60.0
+
+# What storing one camera frame did.
+ADDED, DUPLICATE, NO_FACE = "added", "duplicate", "no face"
+
+
+class BackgroundTraining:
+    """One :func:`facerec.train` run in a thread, observable while it runs and stoppable.
+
+    Attributes:
+        stop: set it to stop; training keeps the best epoch so far.
+        history: one dict per finished epoch (``epoch``, ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``).
+        classifier: the result once it succeeded; ``error`` the exception once it failed.
+    """
+
+    def __init__(self, dataset: Dataset, cache_dir: Path, settings: dict, on_finish=None):
+        self.settings = dict(settings)
+        self.stop = threading.Event()
+        self.history: list[dict] = []
+        self.classifier: Classifier | None = None
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+        self._updates: queue.Queue[TrainingUpdate | None] = queue.Queue()
+        self._on_finish = on_finish
+        self._thread = threading.Thread(target=self._run, args=(dataset, cache_dir), name="facerec-training", daemon=True)
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return not self._done.is_set()
+
+    def updates(self) -> Iterator[TrainingUpdate]:
+        """Progress as it happens, until training ends (for one consumer)."""
+        while (update := self._updates.get()) is not None:
+            yield update
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until training has ended; False if ``timeout`` passed first."""
+        return self._done.wait(timeout)
+
+    def _run(self, dataset: Dataset, cache_dir: Path) -> None:
+        try:
+            self.classifier = train(dataset, cache_dir=cache_dir, on_update=self._notify, stop=self.stop, **self.settings)
+        except BaseException as error:  # noqa: BLE001 (handed to whoever reads the result)
+            self.error = error
+        finally:
+            try:
+                if self._on_finish is not None:
+                    self._on_finish(self)
+            finally:
+                self._done.set()
+                self._updates.put(None)
+
+    def _notify(self, update: TrainingUpdate) -> None:
+        if update.stage == "training" and update.metrics:
+            self.history.append({"epoch": update.done, **update.metrics})
+        self._updates.put(update)
+
+
+class Workspace:
+    """One visitor's folder (dataset, feature cache, exports) and in-memory state (model, training).
+
+    Attributes:
+        dataset: the visitor's labelled images.
+        classifier: the model trained or loaded last, or None.
+        training: the last training run, or None.
+        training_queued: a training was accepted and waits for its turn (set and cleared by the app).
+        recording: while the camera records, what happened to its frames (``{ADDED: n, NO_FACE: n, ...}``).
+    """
+
+    def __init__(self, folder: Path, *, max_images: int = DEFAULT_MAX_IMAGES):
+        self.folder = folder
+        self.max_images = max_images
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.dataset = Dataset(folder / "dataset")
+        self.cache_dir = folder / "cache"
+        self.classifier: Classifier | None = None
+        self.training: BackgroundTraining | None = None
+        self.training_queued = False
+        self.recording: dict[str, int] | None = None
+        self.last_used = time.monotonic()
+        self.closed = False
+        self._frame: tuple[float, np.ndarray] | None = None
+        self._lock = threading.Lock()
+
+    # Collecting ----------------------------------------------------------------------------
+
+    def check_room(self, adding: int = 1) -> None:
+        """Raise ``ValueError`` if ``adding`` more images would pass the workspace's limit."""
+        have = len(self.dataset)
+        if have + adding > self.max_images:
+            raise ValueError(f"this workspace holds at most {self.max_images} images and has {have}; "
+                             "delete some, or download the dataset and train locally with the facerec command line")
+
+    def add_frame(self, label: str, frame: np.ndarray, *, faces: bool) -> str:
+        """Store a camera frame under ``label``: in face mode only its largest face, cropped
+        (:func:`facerec.faces.crop_sample`); returns ``ADDED``, ``DUPLICATE`` or ``NO_FACE``."""
+        outcome = self._add_frame(label, frame, faces=faces)
+        if self.recording is not None:
+            self.recording[outcome] = self.recording.get(outcome, 0) + 1
+        return outcome
+
+    def _add_frame(self, label: str, frame: np.ndarray, *, faces: bool) -> str:
+        from facerec.api import detect_faces
+
+        if faces:
+            found = detect_faces(frame)
+            if not found:
+                return NO_FACE
+            frame = crop_sample(frame, found[0]["box"])
+        self.check_room()
+        before = self.dataset.labels().get(label.strip(), 0)
+        self.dataset.add(label, frame)
+        return ADDED if self.dataset.labels().get(label.strip(), 0) > before else DUPLICATE
+
+    def remember_frame(self, frame: np.ndarray) -> None:
+        """Keep the latest camera frame, for a single capture."""
+        self._frame = (time.monotonic(), frame)
+
+    def recent_frame(self, max_age: float = 3.0) -> np.ndarray | None:
+        """The latest camera frame, if it is at most ``max_age`` seconds old."""
+        if self._frame is None or time.monotonic() - self._frame[0] > max_age:
+            return None
+        return self._frame[1]
+
+    # Training ------------------------------------------------------------------------------
+
+    def start_training(self, **settings) -> BackgroundTraining:
+        """Start training on the dataset in the background (see :func:`facerec.train` for settings).
+
+        Raises:
+            ValueError: a training of this workspace is still running.
+        """
+        with self._lock:
+            self.training_queued = False
+            if self.training is not None and self.training.running:
+                raise ValueError("a training is already running in this session: wait for it to finish, or stop it")
+            self.training = BackgroundTraining(self.dataset, self.cache_dir, settings, on_finish=self._training_finished)
+            return self.training
+
+    def stop_training(self) -> bool:
+        """Ask a running training to stop (it keeps its best epoch); False if none runs."""
+        run = self.training
+        if run is None or not run.running:
+            return False
+        run.stop.set()
+        return True
+
+    def _training_finished(self, run: BackgroundTraining) -> None:
+        if run.classifier is not None and not self.closed:
+            self.classifier = run.classifier
+        if self.closed:
+            self._delete_folder()
+
+    # Sharing -------------------------------------------------------------------------------
+
+    def export_dataset(self) -> Path:
+        """The dataset as a zip (``<label>/<image>``) in the workspace's exports folder."""
+        if not len(self.dataset):
+            raise ValueError("the dataset is empty: add photos first")
+        return self.dataset.export_zip(self.folder / "exports" / "facerec-dataset.zip")
+
+    def export_model(self) -> Path:
+        """The current model, saved and zipped, in the workspace's exports folder."""
+        if self.classifier is None:
+            raise ValueError("there is no model yet: train one, or load one from the Hub")
+        folder = self.classifier.save(self.folder / "model")
+        return atomic.write_bytes(self.folder / "exports" / "facerec-model.zip", zip_folder(folder))
+
+    # Ending --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Delete the folder now, or, if a training is running, stop it and delete when it ends."""
+        with self._lock:
+            self.closed = True
+            self.classifier = None
+            running = self.stop_training()
+        if not running:
+            self._delete_folder()
+
+    def _delete_folder(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Workspaces:
+    """Workspaces by session id, under one root folder.
+
+    Args:
+        root: where workspace folders go; default a new private temporary folder, deleted at exit.
+            Folders left in a given root by an earlier process are deleted on first use (no session
+            outlives its process).
+        idle_timeout: seconds without :meth:`get` after which a workspace is deleted.
+        max_images: the most images one workspace may hold.
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None, *, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+                 max_images: int = DEFAULT_MAX_IMAGES):
+        self._configured_root = Path(root) if root is not None else None
+        self._root: Path | None = None
+        self.idle_timeout = idle_timeout
+        self.max_images = max_images
+        self._workspaces: dict[str, Workspace] = {}
+        self._lock = threading.Lock()
+        self._sweeper: threading.Thread | None = None
+        self._closing = threading.Event()
+
+    @property
+    def root(self) -> Path:
+        with self._lock:
+            return self._ensure_root()
+
+    def __len__(self) -> int:
+        return len(self._workspaces)
+
+    def get(self, session_id: str) -> Workspace:
+        """The session's workspace, created on first use; marks it as used now."""
+        if not session_id:
+            raise ValueError("no session id")
+        with self._lock:
+            workspace = self._workspaces.get(session_id)
+            if workspace is None:
+                folder = self._ensure_root() / f"{FOLDER_PREFIX}{secrets.token_hex(16)}"
+                workspace = self._workspaces[session_id] = Workspace(folder, max_images=self.max_images)
+                logger.info("workspace opened (%d open)", len(self._workspaces))
+            workspace.last_used = time.monotonic()
+            return workspace
+
+    def end(self, session_id: str) -> bool:
+        """Close and delete a session's workspace; False if it had none."""
+        with self._lock:
+            workspace = self._workspaces.pop(session_id, None)
+        if workspace is None:
+            return False
+        workspace.close()
+        logger.info("workspace closed (%d open)", len(self._workspaces))
+        return True
+
+    def sweep(self, now: float | None = None) -> int:
+        """Close workspaces idle for longer than ``idle_timeout`` (not while they train); returns how many."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            idle = [key for key, workspace in self._workspaces.items()
+                    if now - workspace.last_used > self.idle_timeout
+                    and not (workspace.training is not None and workspace.training.running)]
+        for key in idle:
+            self.end(key)
+        return len(idle)
+
+    def close(self) -> None:
+        """End every workspace and, for a temporary root, delete the root."""
+        self._closing.set()
+        for key in list(self._workspaces):
+            self.end(key)
+        if self._root is not None and self._configured_root is None:
+            shutil.rmtree(self._root, ignore_errors=True)
+
+    def _ensure_root(self) -> Path:
+        if self._root is None:
+            if self._configured_root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="facerec-workspaces-"))
+            else:
+                self._root = self._configured_root
+                self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
+                for leftover in self._root.glob(f"{FOLDER_PREFIX}*"):
+                    shutil.rmtree(leftover, ignore_errors=True)
+            os.chmod(self._root, 0o700)
+            atexit.register(self.close)
+            self._sweeper = threading.Thread(target=self._sweep_forever, name="facerec-workspace-sweeper", daemon=True)
+            self._sweeper.start()
+        return self._root
+
+    def _sweep_forever(self) -> None:
+        while not self._closing.wait(SWEEP_INTERVAL):
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 (a failed sweep is retried next time)
+                logger.exception("sweeping idle workspaces failed")
+
+
+def zip_folder(folder: Path) -> bytes:
+    """A folder's files as zip bytes, paths relative to the folder."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
