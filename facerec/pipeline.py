@@ -134,7 +134,7 @@ class KerasPipeline:
             "trainable_layers": self.trainable_layers,
             "feature_layers": self.spec.feature_layers,
             "faces": self.faces.to_dict(),
-            "version": 1,
+            "version": 2,
         }
         return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
 
