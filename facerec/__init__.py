@@ -9,4 +9,4 @@
 
 __version__ = "0.1.0"
 
-from facerec.api import Classifier, Dataset, ImageError, NoFaceError, TrainingSettings, TrainingUpdate, detect_faces, load_image, train  # noqa: E402
+from facerec.api import Classifier, Dataset, ImageError, NoFaceError, TrainingSettings, TrainingUpdate, detect_faces, load_image, push_to_hub, train  # noqa: E402

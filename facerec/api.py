@@ -6,12 +6,13 @@ import dataclasses
 
 from facerec.classifier import Classifier, NoFaceError
 from facerec.dataset import Dataset
+from facerec.hub import push_to_hub
 from facerec.pipeline import FaceSettings, get_detector
 from facerec.images import ImageError, ImageSource, load_image
 from facerec.training import TrainingSettings, TrainingUpdate, train
 
 __all__ = ["Classifier", "Dataset", "ImageError", "NoFaceError", "TrainingSettings", "TrainingUpdate",
-           "detect_faces", "load_image", "train"]
+           "detect_faces", "load_image", "push_to_hub", "train"]
 
 
 def detect_faces(image: ImageSource) -> list[dict]:

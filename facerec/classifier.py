@@ -197,6 +197,34 @@ class Classifier:
         pipeline = pipeline_class(config.backbone).from_saved(model, config.to_dict())
         return cls(pipeline=pipeline, head=model.get_layer(networks.HEAD_NAME), config=config)
 
+    # Sharing -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained(cls, repo_id_or_dir: str | os.PathLike, *, revision: str | None = None,
+                        token: str | None = None) -> Classifier:
+        """Load from a local folder, or from a Hub repo id (``"alice/my-faces"``, downloaded once and cached).
+
+        See :func:`facerec.hub.pull_from_hub`.
+
+        Raises:
+            facerec.hub.HubError: no such repo or revision, no access, or no network and not cached.
+            ValueError: not a saved facerec model.
+        """
+        from facerec.hub import pull_from_hub
+
+        return pull_from_hub(repo_id_or_dir, revision=revision, token=token)
+
+    def push_to_hub(self, repo_id: str, *, token: str | None = None, private: bool = False,
+                    commit_message: str | None = None, overwrite_card: bool = False) -> str:
+        """Push this model with its card and metrics to a Hub repo; returns the commit URL.
+
+        See :func:`facerec.hub.push_to_hub`.
+        """
+        from facerec.hub import push_to_hub
+
+        return push_to_hub(self, repo_id, token=token, private=private, commit_message=commit_message,
+                           overwrite_card=overwrite_card)
+
 
 def _existing_dataset(folder: str | os.PathLike) -> Dataset:
     if not Path(folder).is_dir():
