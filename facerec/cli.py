@@ -74,13 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="score a saved model on labelled images")
-    evaluate.add_argument("model", type=Path)
+    evaluate.add_argument("model", help="model folder, or a Hub repo id (namespace/name)")
     evaluate.add_argument("data", type=Path)
     evaluate.add_argument("--json", action="store_true", help="print the full report as JSON")
     evaluate.set_defaults(run=_evaluate)
 
     predict = commands.add_parser("predict", help="name every face in images")
-    predict.add_argument("model", type=Path)
+    predict.add_argument("model", help="model folder, or a Hub repo id (namespace/name)")
     predict.add_argument("images", nargs="+", type=Path)
     predict.add_argument("--threshold", type=float, default=None, help="below this probability: unknown")
     predict.add_argument("--json", action="store_true", help="print results as JSON lines")
@@ -91,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("repo_id", help="namespace/name")
     push.add_argument("--private", action="store_true")
     push.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the stored login)")
+    push.add_argument("--overwrite-card", action="store_true", help="replace a model card edited on the Hub")
     push.set_defaults(run=_push)
     return parser
 
@@ -183,7 +184,7 @@ def _train(arguments) -> int:
 def _evaluate(arguments) -> int:
     from facerec.classifier import Classifier
 
-    report = Classifier.load(arguments.model).evaluate(arguments.data)
+    report = Classifier.from_pretrained(arguments.model).evaluate(arguments.data)
     if arguments.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
@@ -197,7 +198,7 @@ def _predict(arguments) -> int:
     from facerec.classifier import Classifier
     from facerec.images import ImageError
 
-    classifier = Classifier.load(arguments.model)
+    classifier = Classifier.from_pretrained(arguments.model)
     failures = 0
     for image in arguments.images:
         try:
@@ -216,10 +217,17 @@ def _predict(arguments) -> int:
 
 
 def _push(arguments) -> int:
-    from facerec.hub import push_to_hub
+    import warnings
 
-    url = push_to_hub(arguments.model, arguments.repo_id, token=arguments.token, private=arguments.private)
+    from facerec.hub import CardKeptWarning, push_to_hub
+
+    with warnings.catch_warnings(record=True, action="always", category=CardKeptWarning) as caught:
+        url = push_to_hub(arguments.model, arguments.repo_id, token=arguments.token, private=arguments.private,
+                          overwrite_card=arguments.overwrite_card)
     print(f"pushed to {url}")
+    for warning in caught:
+        if issubclass(warning.category, CardKeptWarning):
+            print(str(warning.message).replace("overwrite_card=True", "--overwrite-card"))
     return 0
 
 
