@@ -83,16 +83,19 @@ def push_to_hub(model: Classifier | str | os.PathLike, repo_id: str, *, token: s
 
 
 def pull_from_hub(repo_id_or_dir: str | os.PathLike, *, revision: str | None = None,
-                  token: str | None = None) -> Classifier:
+                  token: str | None = None, cache_dir: str | os.PathLike | None = None) -> Classifier:
     """Load a model from a local folder, or download it from the Hub (cached) and load it.
 
     Args:
         repo_id_or_dir: a folder saved by :meth:`Classifier.save`, or a Hub repo id ``"namespace/name"``.
         revision: a branch or commit id of the repo (default: its main branch).
         token: for private repos; default: ``HF_TOKEN`` or the stored ``hf auth login``.
+        cache_dir: where to download to; default: huggingface_hub's cache (``HF_HOME``). An app
+            serving several people gives each their own, so that nobody's download is another's
+            offline fallback.
 
-    The download goes to huggingface_hub's cache (``HF_HOME``), so a second pull costs nothing and
-    works offline (``HF_HUB_OFFLINE=1``) once the repo has been pulled.
+    The download is cached, so a second pull costs nothing and works offline
+    (``HF_HUB_OFFLINE=1``) once the repo has been pulled.
 
     Raises:
         HubError: no such repo or revision, no access, or no network and not in the cache.
@@ -105,7 +108,7 @@ def pull_from_hub(repo_id_or_dir: str | os.PathLike, *, revision: str | None = N
     repo_id = str(repo_id_or_dir)
     if not looks_like_repo_id(repo_id):
         raise ValueError(f"{repo_id}: no such model folder, and not a Hub repo id (namespace/name)")
-    folder = _calling_hub(lambda: _download(repo_id, revision=revision, token=token),
+    folder = _calling_hub(lambda: _download(repo_id, revision=revision, token=token, cache_dir=cache_dir),
                           repo_id=repo_id, token=token, action="download", revision=revision)
     return Classifier.load(folder)
 
@@ -124,7 +127,7 @@ def looks_like_repo_id(text: str) -> bool:
 # Pulling -------------------------------------------------------------------------------------
 
 
-def _download(repo_id: str, *, revision: str | None, token: str | None) -> str:
+def _download(repo_id: str, *, revision: str | None, token: str | None, cache_dir: str | os.PathLike | None) -> str:
     """The repo's files in huggingface_hub's cache, downloading what is missing.
 
     snapshot_download alone falls back to the cache whenever the Hub answers with an error, even
@@ -138,7 +141,8 @@ def _download(repo_id: str, *, revision: str | None, token: str | None) -> str:
         except HTTPError as error:
             if _is_refusal(error):
                 raise
-    return snapshot_download(repo_id, revision=revision, token=token, library_name="facerec", library_version=__version__)
+    return snapshot_download(repo_id, revision=revision, token=token, cache_dir=cache_dir,
+                             library_name="facerec", library_version=__version__)
 
 
 def _is_refusal(error: HTTPError) -> bool:
