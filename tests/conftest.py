@@ -108,3 +108,52 @@ def make_dataset(tmp_path):
         return root
 
     return make
+
+
+# ============================================================================================
+# The app (app.py), launched once per test session for tests/test_app.py and test_browser.py
+#
+# Configured as its docstring documents for tests and offline demos: an untrained VGG16 at 32
+# pixels (FACEREC_WEIGHTS=none, FACEREC_IMAGE_SIZE=32), workspaces and Gradio's temporary files
+# in folders of their own, so tests can look inside them. Fixture `facerec_app` yields an
+# `AppServer`: .url, .module (the imported app), .workspaces_root, .gradio_temp.
+# ============================================================================================
+
+
+class AppServer:
+    def __init__(self, module, url: str, workspaces_root: Path, gradio_temp: Path):
+        self.module, self.url, self.workspaces_root, self.gradio_temp = module, url, workspaces_root, gradio_temp
+
+    def workspace_folders(self) -> list[Path]:
+        return sorted(self.workspaces_root.glob("session-*"))
+
+
+@pytest.fixture(scope="session")
+def facerec_app(tmp_path_factory) -> Iterator[AppServer]:
+    """The real app, served on localhost for the whole test session."""
+    import importlib
+
+    workspaces_root = tmp_path_factory.mktemp("app-workspaces")
+    gradio_temp = tmp_path_factory.mktemp("gradio-temp")
+    settings = {"FACEREC_WEIGHTS": "none", "FACEREC_IMAGE_SIZE": "32", "FACEREC_APP_DATA": str(workspaces_root),
+                "GRADIO_TEMP_DIR": str(gradio_temp), "GRADIO_ANALYTICS_ENABLED": "False"}
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    app = importlib.import_module("app")
+    _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
+    try:
+        yield AppServer(app, url, workspaces_root, gradio_temp)
+    finally:
+        app.demo.close()
+        app.WORKSPACES.close()
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+# ============================================================================================
+# (end of the app section)
+# ============================================================================================
