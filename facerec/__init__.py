@@ -5,8 +5,24 @@
     clf.predict("photo.jpg")              # {label: probability}
     clf.recognize("group.jpg")            # every face, boxed and named
     clf.save("my-model/")
+
+The names below load on first use (PEP 562), so that importing facerec, or running
+``python -m facerec labels``, does not wait seconds for TensorFlow.
 """
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING
 
-from facerec.api import Classifier, Dataset, ImageError, NoFaceError, TrainingSettings, TrainingUpdate, detect_faces, load_image, push_to_hub, train  # noqa: E402
+__version__ = "0.1.0"
+__all__ = ["Classifier", "Dataset", "ImageError", "NoFaceError", "TrainingSettings", "TrainingUpdate",
+           "detect_faces", "load_image", "push_to_hub", "train"]
+
+if TYPE_CHECKING:
+    from facerec.api import Classifier, Dataset, ImageError, NoFaceError, TrainingSettings, TrainingUpdate, detect_faces, load_image, push_to_hub, train
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from facerec import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'facerec' has no attribute {name!r}")

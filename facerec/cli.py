@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
     try:
+        if arguments.needs_tensorflow:
+            _import_tensorflow_quietly()
         return arguments.run(arguments) or 0
     except (ValueError, OSError) as error:
         print(f"facerec: error: {error}", file=sys.stderr)
@@ -44,21 +47,21 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("label")
     add.add_argument("images", nargs="+", type=Path)
     add.add_argument("--data", type=Path, default=Path(DEFAULT_DATA), help=f"dataset folder (default: {DEFAULT_DATA})")
-    add.set_defaults(run=_add)
+    add.set_defaults(run=_add, needs_tensorflow=False)
 
     load = commands.add_parser("import", help="import a folder or .zip laid out as <label>/<image>")
     load.add_argument("source", type=Path)
     load.add_argument("--data", type=Path, default=Path(DEFAULT_DATA), help=f"dataset folder (default: {DEFAULT_DATA})")
-    load.set_defaults(run=_import)
+    load.set_defaults(run=_import, needs_tensorflow=False)
 
     labels = commands.add_parser("labels", help="list labels and image counts")
     labels.add_argument("--data", type=Path, default=Path(DEFAULT_DATA), help=f"dataset folder (default: {DEFAULT_DATA})")
-    labels.set_defaults(run=_labels)
+    labels.set_defaults(run=_labels, needs_tensorflow=False)
 
     train = commands.add_parser("train", help="train a classifier and save it")
     train.add_argument("data", type=Path, help="<label>/<image> folder, or one with train/ and test/")
     train.add_argument("--out", type=Path, required=True, help="folder to save the model to")
-    train.add_argument("--backbone", default="vgg16", choices=["vgg16", "mobilenet"] + _extra_backbones())
+    train.add_argument("--backbone", default="vgg16", help="vgg16 (default), mobilenet, or dlib (face specialist)")
     train.add_argument("--weights", default="auto", help="auto, imagenet, hed-bsds500, none, or a weights file")
     train.add_argument("--no-faces", dest="faces", action="store_false", help="classify whole images (not faces)")
     train.add_argument("--image-size", type=int, default=224)
@@ -71,20 +74,20 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--trainable-layers", type=int, default=0, help="fine-tune this many top backbone layers")
     train.add_argument("--validation-split", type=float, default=0.2)
     train.add_argument("--cache", type=Path, default=None, help="feature cache folder")
-    train.set_defaults(run=_train)
+    train.set_defaults(run=_train, needs_tensorflow=True)
 
     evaluate = commands.add_parser("evaluate", help="score a saved model on labelled images")
     evaluate.add_argument("model", help="model folder, or a Hub repo id (namespace/name)")
     evaluate.add_argument("data", type=Path)
     evaluate.add_argument("--json", action="store_true", help="print the full report as JSON")
-    evaluate.set_defaults(run=_evaluate)
+    evaluate.set_defaults(run=_evaluate, needs_tensorflow=True)
 
     predict = commands.add_parser("predict", help="name every face in images")
     predict.add_argument("model", help="model folder, or a Hub repo id (namespace/name)")
     predict.add_argument("images", nargs="+", type=Path)
     predict.add_argument("--threshold", type=float, default=None, help="below this probability: unknown")
     predict.add_argument("--json", action="store_true", help="print results as JSON lines")
-    predict.set_defaults(run=_predict)
+    predict.set_defaults(run=_predict, needs_tensorflow=True)
 
     push = commands.add_parser("push", help="push a saved model to the Hugging Face Hub")
     push.add_argument("model", type=Path)
@@ -92,13 +95,27 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--private", action="store_true")
     push.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the stored login)")
     push.add_argument("--overwrite-card", action="store_true", help="replace a model card edited on the Hub")
-    push.set_defaults(run=_push)
+    push.set_defaults(run=_push, needs_tensorflow=True)
     return parser
 
 
-def _extra_backbones() -> list[str]:
-    from facerec.pipeline import PIPELINES
-    return sorted(set(PIPELINES) - {"vgg16", "mobilenet"})
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its native start-up lines (CUDA probing, CPU features) silenced.
+
+    They go straight to the process's standard error, before any log level applies, and would
+    bury a command's own output ("Could not find cuda drivers" on every CPU run). Python errors
+    raised by the import still surface: the stream is restored before they propagate.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _add(arguments) -> int:
@@ -123,9 +140,9 @@ def _import(arguments) -> int:
 
 
 def _print_add_report(report) -> int:
-    print(report.summary())
     if not report.added and report.refused:
-        raise ValueError("no image was added")
+        raise ValueError(report.summary())
+    print(report.summary())
     return 0
 
 

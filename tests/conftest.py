@@ -70,7 +70,7 @@ def hub() -> Iterator[HubServer]:
 DATASETS = Path(os.environ.get("FACEREC_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 
 # Fast training: an untrained VGG16 at 32 pixels, whole images, a few epochs.
-FAST = {"weights": None, "image_size": 32, "faces": False, "epochs": 15, "learning_rate": 0.01}
+FAST = {"weights": None, "image_size": 32, "faces": False, "epochs": 15}
 
 
 @pytest.fixture(scope="session")

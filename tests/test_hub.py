@@ -113,7 +113,7 @@ def test_model_card_has_the_hub_metadata_and_what_a_reader_needs(model):
     assert result.metric_type == "accuracy" and result.metric_value == round(model.classifier.metrics["accuracy"], 4)
     text = card.text
     for needed in ("`blue`", "`red`", model.classifier.config.backbone_weights["description"], "32x32",
-                   "| red | 4 | 1 |", "| learning_rate | 0.01 |", f'Classifier.from_pretrained("{PUBLIC}")',
+                   "| red | 4 | 1 |", f"| learning_rate | {model.classifier.config.training['learning_rate']} |", f'Classifier.from_pretrained("{PUBLIC}")',
                    f'keras.saving.load_model("hf://{PUBLIC}")', f'snapshot_download("{PUBLIC}")',
                    "Closed set", "unknown", "Consent", "surveillance", "Bias"):
         assert needed in text, needed

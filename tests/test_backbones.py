@@ -1,0 +1,78 @@
+"""Backbones and which weights they get: file, ImageNet, the offline trunk, untrained."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from conftest import FAST
+
+import facerec
+from facerec import backbones, networks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_an_explicit_weights_file_wins_and_is_recorded(tmp_path):
+    path = tmp_path / "my_vgg16.weights.h5"
+    keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3)).save_weights(path)
+    chosen = backbones.resolve_weights("vgg16", path)
+    assert chosen.kind == "file" and chosen.path == str(path) and "my_vgg16.weights.h5" in chosen.description
+    assert chosen.fingerprint == "sha256:" + backbones.file_sha256(path)
+
+
+def test_the_offline_trunk_loads_the_hed_convolutions_into_vgg16():
+    chosen = backbones.resolve_weights("vgg16", "hed-bsds500")
+    assert chosen.kind == "hed-bsds500" and "HED" in chosen.description
+    trunk = networks.build_trunk(backbones.get_spec("vgg16"), chosen, 64)
+    untrained = networks.build_trunk(backbones.get_spec("vgg16"), backbones.resolve_weights("vgg16", None), 64)
+    for name in ("block1_conv1", "block4_conv3", "block5_conv3"):
+        assert not np.allclose(trunk.get_layer(name).get_weights()[0], untrained.get_layer(name).get_weights()[0])
+    assert all(not layer.trainable for layer in trunk.layers)
+
+
+def test_untrained_weights_are_the_same_every_build():
+    spec, chosen = backbones.get_spec("vgg16"), backbones.resolve_weights("vgg16", None)
+    first, second = (networks.build_trunk(spec, chosen, 32) for _ in range(2))
+    assert np.array_equal(first.get_layer("block3_conv2").get_weights()[0], second.get_layer("block3_conv2").get_weights()[0])
+
+
+def test_auto_falls_back_to_the_offline_trunk_when_imagenet_cannot_be_downloaded(tmp_path):
+    """A real failed download: an empty Keras cache and every connection sent to a closed port."""
+    code = (
+        "import facerec.backbones as b\n"
+        "chosen = b.resolve_weights('vgg16', 'auto')\n"
+        "print(chosen.kind)\n"
+        "try:\n"
+        "    b.resolve_weights('mobilenet', 'auto')\n"
+        "except ValueError as error:\n"
+        "    print('mobilenet:', error)\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_HOME": str(tmp_path / "keras"), "TF_CPP_MIN_LOG_LEVEL": "3",
+                   "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert "hed-bsds500" in lines
+    assert any(line.startswith("mobilenet:") and "could not be downloaded" in line and "backbone='vgg16'" in line for line in lines)
+    assert "offline HED VGG16 trunk" in result.stderr  # The fallback is announced, not silent.
+
+
+def test_mobilenet_trains_with_its_own_preprocessing(make_dataset, tmp_path):
+    classifier = facerec.train(make_dataset(per_label=4), cache_dir=tmp_path / "cache", **{**FAST, "backbone": "mobilenet", "epochs": 3})
+    assert classifier.config.backbone == "mobilenet" and classifier.config.preprocessing == "tf"
+    assert classifier.pipeline.feature_size == 256 + 512 + 1024
+    classifier.save(tmp_path / "model")
+    assert facerec.Classifier.load(tmp_path / "model").config.backbone == "mobilenet"
+
+
+def test_unknown_backbones_and_weights_are_refused():
+    with pytest.raises(ValueError, match="unknown backbone"):
+        backbones.resolve_weights("resnet50")
+    with pytest.raises(ValueError, match="is none of these"):
+        backbones.resolve_weights("vgg16", "/no/such/file.h5")
+    with pytest.raises(ValueError, match="cannot serve as MobileNet"):
+        backbones.resolve_weights("mobilenet", "hed-bsds500")

@@ -1,0 +1,67 @@
+"""Face detection and cropping on real photos."""
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+import facerec
+from facerec import load_image
+from facerec.faces import Face, crop_face
+
+CELEBRITY = "five_celebrity_faces/train/jerry_seinfeld/httpwwwpsychiatrictimescomsitesdefaultfilesimagesmediaPTMofficSeinfeldjpg.jpg"
+OTHER_CELEBRITY = "five_celebrity_faces/train/ben_afflek/httpcsvkmeuaeccjpg.jpg"
+CAT = "dogs_vs_cats_small/test/cats/cat.4010.jpg"
+
+
+def _eye_angle(face: dict) -> float:
+    (left_x, left_y), (right_x, right_y) = face["landmarks"]["left_eye"], face["landmarks"]["right_eye"]
+    return math.degrees(math.atan2(right_y - left_y, right_x - left_x))
+
+
+def test_finds_the_face_in_a_real_photo(datasets):
+    image = load_image(datasets / CELEBRITY)
+    faces = facerec.detect_faces(image)
+    assert len(faces) == 1
+    x, y, width, height = faces[0]["box"]
+    assert 0 <= x and 0 <= y and x + width <= image.shape[1] and y + height <= image.shape[0]
+    assert width > 40 and height > 40 and faces[0]["confidence"] > 0.95
+    assert set(faces[0]["landmarks"]) == {"left_eye", "right_eye", "nose", "mouth_left", "mouth_right"}
+
+
+def test_finds_no_face_in_a_cat_photo(datasets):
+    assert facerec.detect_faces(datasets / CAT) == []
+
+
+def test_finds_every_face_in_a_group(datasets):
+    first, second = (load_image(datasets / name) for name in (CELEBRITY, OTHER_CELEBRITY))
+    height = max(first.shape[0], second.shape[0])
+    group = np.zeros((height, first.shape[1] + second.shape[1], 3), dtype=np.uint8)
+    group[: first.shape[0], : first.shape[1]] = first
+    group[: second.shape[0], first.shape[1] :] = second
+    faces = facerec.detect_faces(group)
+    assert len(faces) == 2
+    centres = sorted(face["box"][0] + face["box"][2] / 2 for face in faces)
+    assert centres[0] < first.shape[1] < centres[1]
+
+
+def test_alignment_levels_the_eyes(datasets):
+    image = load_image(datasets / CELEBRITY)
+    height, width = image.shape[:2]
+    tilted = cv2.warpAffine(image, cv2.getRotationMatrix2D((width / 2, height / 2), 20, 1.0), (width, height),
+                            borderMode=cv2.BORDER_REPLICATE)
+    [face] = [Face(**item) for item in facerec.detect_faces(tilted)]
+    assert abs(_eye_angle(facerec.detect_faces(tilted)[0])) > 12
+    aligned = crop_face(tilted, face, size=224, margin=0.4, align=True)
+    unaligned = crop_face(tilted, face, size=224, margin=0.4, align=False)
+    assert abs(_eye_angle(facerec.detect_faces(aligned)[0])) < 5
+    assert abs(_eye_angle(facerec.detect_faces(unaligned)[0])) > 12
+
+
+def test_crop_is_square_and_sized():
+    image = np.zeros((100, 200, 3), dtype=np.uint8)
+    crop = crop_face(image, Face(box=(50, 20, 40, 60), confidence=1.0), size=64, margin=0.2)
+    assert crop.shape == (64, 64, 3)
+    with pytest.raises(ValueError, match="margin"):
+        crop_face(image, Face(box=(50, 20, 40, 60), confidence=1.0), size=64, margin=-1)
