@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--augment", type=int, default=0, help="extra augmented views per image")
     train.add_argument("--trainable-layers", type=int, default=0, help="fine-tune this many top backbone layers")
     train.add_argument("--validation-split", type=float, default=0.2)
+    train.add_argument("--early-stopping-patience", type=int, default=10, help="epochs without improvement before stopping")
     train.add_argument("--cache", type=Path, default=None, help="feature cache folder")
     train.set_defaults(run=_train, needs_tensorflow=True)
 
@@ -180,6 +181,7 @@ def _train(arguments) -> int:
             faces=arguments.faces, image_size=arguments.image_size, epochs=arguments.epochs, batch_size=arguments.batch_size,
             learning_rate=arguments.learning_rate, optimizer=arguments.optimizer, head=arguments.head, augment=arguments.augment,
             trainable_layers=arguments.trainable_layers, validation_split=arguments.validation_split,
+            early_stopping_patience=arguments.early_stopping_patience,
         )
     finally:
         for bar in bars.values():
