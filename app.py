@@ -29,6 +29,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import dataclasses  # noqa: E402
+import importlib.util  # noqa: E402
 import logging  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -41,6 +42,7 @@ import facerec  # noqa: E402
 from facerec import backbones, devices  # noqa: E402
 from facerec.config import UNKNOWN  # noqa: E402
 from facerec.dataset import check_trainable  # noqa: E402
+from facerec.drawing import draw_faces  # noqa: E402
 from facerec.features import Stopped  # noqa: E402
 from facerec.hub import looks_like_repo_id, pull_from_hub  # noqa: E402
 from facerec.labels import validate_label  # noqa: E402
@@ -90,6 +92,12 @@ class AppConfig:
 
 
 CONFIG = AppConfig.from_environment()
+# "Sign in with Hugging Face" exists only on a Space with `hf_oauth: true` in its README, and
+# needs gradio[oauth]; without them visitors paste a token instead.
+SIGN_IN = (bool(gr.utils.get_space()) and bool(os.environ.get("OAUTH_CLIENT_ID"))
+           and all(importlib.util.find_spec(name) for name in ("authlib", "itsdangerous")))
+if gr.utils.get_space() and not SIGN_IN:
+    logger.warning("no 'Sign in with Hugging Face' button: it needs hf_oauth: true in the Space's README and gradio[oauth]")
 WORKSPACES = Workspaces(CONFIG.data_dir, idle_timeout=CONFIG.session_timeout_minutes * 60, max_images=CONFIG.max_images)
 
 
@@ -219,11 +227,12 @@ def _hub_token(typed: str | None, oauth_token: gr.OAuthToken | None, *, needed: 
 # Data: collect photos ---------------------------------------------------------------------------
 
 
-def session_views(request: gr.Request) -> tuple:
+def session_views(request: gr.Request, profile: gr.OAuthProfile | None) -> tuple:
     """Everything that depends on the session, for a page (re)load."""
     workspace = _workspace(request)
     summary = _model_summary(workspace.classifier)
-    return (*_dataset_views(workspace, None, keep_label=True), summary, summary)
+    repository = f"{profile.username}/my-face-model" if profile is not None else gr.skip()
+    return (*_dataset_views(workspace, None, keep_label=True), summary, summary, repository)
 
 
 def show_label(label: str | None, request: gr.Request) -> gr.Gallery:
@@ -538,18 +547,39 @@ def predict(image: np.ndarray | None, threshold: float, request: gr.Request) -> 
     """Name every face in a photo; the probabilities are the largest face's."""
     if image is None:
         return None, None, ""
+    found = _recognize(image, threshold, request)
+    whole_image = bool(found) and found[0]["face_confidence"] is None
+    boxes = [] if whole_image else [(_corners(face["box"]), face["label"]) for face in found]
+    return (image, boxes), *_prediction_text(found)
+
+
+def predict_stream(frame: np.ndarray | None, threshold: float, request: gr.Request) -> tuple:
+    """The live webcam: every face boxed and named on the frame itself.
+
+    The frame goes back as an image drawn here (sent inline, as base64) rather than as an
+    annotated image, which Gradio would write to disk a few times a second.
+    """
+    if frame is None:
+        return gr.skip(), gr.skip(), gr.skip()
+    found = _recognize(frame, threshold, request)
+    return draw_faces(frame, found, labels=_workspace(request).classifier.labels), *_prediction_text(found)
+
+
+def _recognize(image: np.ndarray, threshold: float, request: gr.Request) -> list[dict]:
     classifier = _workspace(request).classifier
     if classifier is None:
         raise gr.Error("No model yet: train one in step 2, or load one from the Hub in step 4.")
     with _user_errors():
-        found = classifier.recognize(image, threshold=float(threshold))
+        return classifier.recognize(image, threshold=float(threshold))
+
+
+def _prediction_text(found: list[dict]) -> tuple[dict | None, str]:
+    """The largest face's probabilities, and a sentence naming every face."""
     if not found:
-        return (image, []), None, _note("No face found: try a clearer, front-facing photo, or train in Whole images mode.", "warning")
+        return None, _note("No face found: try a clearer, front-facing photo, or train in Whole images mode.", "warning")
     whole_image = found[0]["face_confidence"] is None
-    boxes = [] if whole_image else [(_corners(face["box"]), face["label"]) for face in found]
-    described = ", ".join(map(_describe_face, found))
     count = "" if whole_image else f"{len(found)} face{'s' * (len(found) != 1)}: "
-    return (image, boxes), found[0]["probabilities"], count + described
+    return found[0]["probabilities"], count + ", ".join(map(_describe_face, found))
 
 
 def _describe_face(face: dict) -> str:
@@ -564,11 +594,9 @@ def _corners(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     return x, y, x + width, y + height
 
 
-def predict_stream(frame: np.ndarray | None, threshold: float, request: gr.Request) -> tuple:
-    """The live webcam: every face boxed and named, frame after frame."""
-    if frame is None or _workspace(request).classifier is None:
-        return gr.skip(), gr.skip(), _note("No model yet: train one in step 2, or load one in step 4.", "warning")
-    return predict(frame, threshold, request)
+def show_result(live: bool) -> tuple[gr.AnnotatedImage, gr.Image]:
+    """Show the photo's result or the live view, whichever tab is open."""
+    return gr.AnnotatedImage(visible=not live), gr.Image(visible=live)
 
 
 # Share ------------------------------------------------------------------------------------------
@@ -704,7 +732,7 @@ with gr.Blocks(title="facerec · teach a computer faces", analytics_enabled=Fals
     with gr.Row(equal_height=True):
         mode = gr.Radio([("Faces: find and crop every face", FACES), ("Whole images: objects, pets, scenes", IMAGES)],
                         value=FACES, label="What should it recognise?", scale=3)
-        if gr.utils.get_space():
+        if SIGN_IN:
             gr.LoginButton(scale=1)
 
     with gr.Tabs():
@@ -802,19 +830,21 @@ with gr.Blocks(title="facerec · teach a computer faces", analytics_enabled=Fals
             with gr.Row():
                 with gr.Column():
                     with gr.Tabs():
-                        with gr.Tab("Photo"):
+                        with gr.Tab("Photo") as photo_tab:
                             photo = gr.Image(sources=["upload", "webcam", "clipboard"], type="numpy", label="Photo", height=340)
                             gr.Examples([[str(path)] for path in EXAMPLE_PHOTOS], inputs=[photo], cache_examples=False,
                                         label="Example photos (people of the example dataset, and someone else)",
                                         elem_id="predict-examples",
                                         api_name="example_photo", api_visibility="private")
-                        with gr.Tab("Live webcam"):
+                        with gr.Tab("Live webcam") as live_tab:
                             live_camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Live camera",
                                                    height=340, webcam_options=gr.WebcamOptions(mirror=True), elem_id="live-camera")
                     threshold = gr.Slider(0, 1, value=DEFAULTS.threshold, step=0.05, label="Say “unknown” below",
                                           info="A face whose best probability is under this is called unknown.")
                 with gr.Column():
                     annotated = gr.AnnotatedImage(label="Every face, named", height=340, color_map={UNKNOWN: "#9ca3af"})
+                    live_view = gr.Image(label="Every face, named (live)", height=340, streaming=True, sources=["webcam"],
+                                         interactive=False, visible=False, elem_id="live-view", buttons=["fullscreen"])
                     probabilities = gr.Label(label="Probabilities for the largest face", num_top_classes=5)
                     predict_note = gr.Markdown(elem_id="predict-note")
 
@@ -853,7 +883,7 @@ with gr.Blocks(title="facerec · teach a computer faces", analytics_enabled=Fals
                      threshold]
     WEBCAM = dict(stream_every=0.25, time_limit=60, concurrency_limit=8, concurrency_id="webcam", show_progress="hidden")
 
-    demo.load(session_views, None, [*DATA_OUTPUTS, model_info, share_model_info], api_name="session")
+    demo.load(session_views, None, [*DATA_OUTPUTS, model_info, share_model_info, repo_id], api_name="session")
     demo.unload(end_session)
     gr.on([demo.load, backbone.change], describe_backbone, backbone, weights_note, api_name="describe_backbone")
 
@@ -884,8 +914,12 @@ with gr.Blocks(title="facerec · teach a computer faces", analytics_enabled=Fals
 
     gr.on([photo.change, threshold.release], predict, [photo, threshold], [annotated, probabilities, predict_note],
           api_name="predict")
-    live_camera.stream(predict_stream, [live_camera, threshold], [annotated, probabilities, predict_note],
+    live_camera.stream(predict_stream, [live_camera, threshold], [live_view, probabilities, predict_note],
                        api_name="predict_stream", **{**WEBCAM, "stream_every": 0.5})
+    photo_tab.select(lambda: show_result(False), None, [annotated, live_view], api_name="show_photo_result",
+                     api_visibility="private", show_progress="hidden")
+    live_tab.select(lambda: show_result(True), None, [annotated, live_view], api_name="show_live_result",
+                    api_visibility="private", show_progress="hidden")
 
     # The typed token is cleared after each use, whatever the outcome: Gradio keeps the inputs of
     # a session's last calls in memory, and the token box is one of them.

@@ -130,6 +130,7 @@ def test_train_try_and_share_tabs(browser_page):
     page.get_by_role("tab", name="Live webcam").click()
     page.locator("#live-camera").get_by_text("Click to Access Webcam").click()
     page.locator('#live-camera button[aria-label="capture photo"]').click()
+    expect(page.locator("#live-view img")).to_be_visible(timeout=60_000)
     expect(page.locator("#predict-note")).to_contain_text(f"1 face: {LABEL}", timeout=60_000)
     screenshot(page, "3-try-it-live")
 
