@@ -37,6 +37,7 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from huggingface_hub import constants, get_token  # noqa: E402
 
 import facerec  # noqa: E402
 from facerec import backbones, devices  # noqa: E402
@@ -211,16 +212,18 @@ def _model_summary(classifier: facerec.Classifier | None) -> str:
 def _hub_token(typed: str | None, oauth_token: gr.OAuthToken | None, *, needed: bool) -> str | bool | None:
     """The token for a Hub call: typed > signed-in > the server's HF_TOKEN (when allowed).
 
-    Returns None to let huggingface_hub use the server's token, False to use no token at all.
+    Returns None to let huggingface_hub use the server's token (HF_TOKEN or its stored login),
+    False to use no token at all.
     """
     if typed and typed.strip():
         return typed.strip()
     if oauth_token is not None and oauth_token.token:
         return oauth_token.token
-    if CONFIG.use_server_token:
+    if CONFIG.use_server_token and (get_token() is not None or not needed):
         return None
     if needed:
-        raise gr.Error("Sign in with Hugging Face, or paste a token with write access, to push.")
+        raise gr.Error("Pushing needs a Hugging Face token with write access: paste one"
+                       + (", or sign in." if SIGN_IN else f" (create one at {constants.ENDPOINT}/settings/tokens)."))
     return False
 
 
@@ -433,25 +436,30 @@ def train_model(data_summary: str, mode: str, backbone: str, epochs: float, batc
     yield _training_views(workspace, run)
 
 
-def stop_training(request: gr.Request) -> str:
-    """Stop this session's training (it keeps the best epoch so far), or cancel a queued one."""
+def stop_training(request: gr.Request) -> tuple[str, bool]:
+    """Stop this session's training (it keeps the best epoch so far), or cancel a queued one.
+
+    Also says whether there is an outcome to show next: not after cancelling a queued training.
+    """
     workspace = _workspace(request)
     was_queued, workspace.training_queued = workspace.training_queued, False
     if workspace.stop_training():
-        return _note("Stopping after this step: the best epoch so far is kept…", "warning")
+        return _note("Stopping after this step: the best epoch so far is kept…", "warning"), True
     if was_queued:
-        return _note("Training cancelled before it started.", "warning")
-    return _note("No training is running.", "warning")
+        return _note("Training cancelled before it started.", "warning"), False
+    return _note("No training is running.", "warning"), True
 
 
-def training_outcome(request: gr.Request) -> tuple:
-    """After Stop: wait for the stopped training to end, then show what it kept."""
-    workspace = _workspace(request)
-    run = workspace.training
-    if run is None or not run.stop.is_set():
+def training_outcome(show: bool, request: gr.Request) -> tuple:
+    """After Stop: wait for the training to end, then show what it kept.
+
+    Stop also cancels the training's live view, so this shows the outcome even when the
+    training ended on its own just before the click.
+    """
+    run = _workspace(request).training
+    if not show or run is None:
         return (gr.skip(),) * len(TRAIN_OUTPUTS)
-    run.wait()
-    return _training_views(workspace, run)
+    return _training_views(_workspace(request), run)
 
 
 def reset_settings() -> tuple:
@@ -907,8 +915,9 @@ with gr.Blocks(title="facerec · teach a computer faces", analytics_enabled=Fals
 
     training = train_button.click(train_model, TRAIN_INPUTS, TRAIN_OUTPUTS, api_name="train", validator=check_training,
                                   concurrency_limit=1, concurrency_id="training", show_progress_on=[train_status])
-    stop_button.click(stop_training, None, train_status, api_name="stop_training", cancels=[training]).then(
-        training_outcome, None, TRAIN_OUTPUTS, api_name="training_outcome", show_progress_on=[train_status])
+    stopped = gr.State(False)
+    stop_button.click(stop_training, None, [train_status, stopped], api_name="stop_training", cancels=[training]).then(
+        training_outcome, stopped, TRAIN_OUTPUTS, api_name="training_outcome", show_progress_on=[train_status])
     reset_button.click(reset_settings, None, [epochs, batch_size, learning_rate, optimizer, augment, trainable_layers,
                                               validation_split], api_name="reset_settings")
 

@@ -333,7 +333,7 @@ def test_private_push_with_the_login_token_and_refused_loads(facerec_app, photos
         with pytest.raises(AppError, match="may not push to"):
             bob_trained = trained_client(bob, photos)
             bob_trained.predict("alice/secret-faces", True, "hf_bob", api_name="/push_to_hub")
-        with pytest.raises(AppError, match="needs a token"):
+        with pytest.raises(AppError, match="needs a Hugging Face token with write access: paste one"):
             bob.predict("bob/faces", True, "", api_name="/push_to_hub")
         with pytest.raises(AppError, match="Enter a Hub repo id"):
             bob.predict(str(facerec_app.workspaces_root), "", "", api_name="/load_from_hub")
