@@ -20,7 +20,7 @@ import cv2
 import keras
 import numpy as np
 
-from facerec import backbones, networks
+from facerec import backbones, fast_inference, networks
 from facerec.faces import DEFAULT_MIN_CONFIDENCE, Face, FaceDetector, crop_face
 
 # Measured on the train split of web photos (cross-validated): a tight crop keeps the face and
@@ -89,6 +89,7 @@ class KerasPipeline:
         self.frozen = frozen
         self.features = features
         self._lock = threading.Lock()
+        self._forward = None  # the frozen pass, chosen on first use (see facerec.fast_inference)
 
     @classmethod
     def build(cls, *, backbone: str, weights, image_size: int, faces: FaceSettings, trainable_layers: int = 0) -> KerasPipeline:
@@ -163,8 +164,9 @@ class KerasPipeline:
         for start in range(0, len(crops), BATCH_SIZE):
             batch = np.asarray(crops[start : start + BATCH_SIZE], dtype="float32")
             with self._lock:
-                outputs = self.frozen.predict_on_batch(batch)
-            results.append(outputs if isinstance(outputs, (list, tuple)) else [outputs])
+                if self._forward is None:
+                    self._forward = fast_inference.frozen_forward(self.frozen)
+                results.append(self._forward(batch))
         return [np.concatenate([batch[index] for batch in results]) for index in range(len(results[0]))]
 
     def end_to_end_model(self, head: keras.Model) -> keras.Model:
