@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import io
 import json
+import logging
 import time
 import zipfile
 from pathlib import Path
@@ -342,10 +343,17 @@ def test_private_push_with_the_login_token_and_refused_loads(facerec_app, photos
         bob.close()
 
 
-def test_tokens_reach_no_file(facerec_app, client, photos, hub):
+def test_tokens_reach_no_file_and_no_log(facerec_app, client, photos, hub, capfd, caplog):
     trained_client(client, photos)
+    caplog.set_level(logging.DEBUG)
     client.predict("alice/token-check", True, "hf_alice", api_name="/push_to_hub")
+    with pytest.raises(AppError) as refused:
+        client.predict("bob/not-yours", True, "hf_wrong_secret", api_name="/push_to_hub")
+    assert "hf_wrong_secret" not in str(refused.value)
+    captured = capfd.readouterr()
+    for text in (captured.out, captured.err, caplog.text):
+        assert "hf_alice" not in text and "hf_wrong_secret" not in text
     for root in (facerec_app.workspaces_root, facerec_app.gradio_temp):
         for path in Path(root).rglob("*"):
             if path.is_file():
-                assert b"hf_alice" not in path.read_bytes(), path
+                assert b"hf_alice" not in path.read_bytes() and b"hf_wrong_secret" not in path.read_bytes(), path
