@@ -672,7 +672,7 @@ CSS = """
 #hero p { margin: 0; opacity: 0.92; color: white; }
 #hero .steps { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; margin-top: 12px; }
 #hero .steps button { background: rgba(255,255,255,0.16); color: white; border: none; border-radius: 999px;
-                      padding: 3px 12px; font-size: 0.9rem; cursor: pointer; }
+                      margin: 0; padding: 3px 12px; font-size: 0.9rem; line-height: 1.5; cursor: pointer; }
 #hero .steps button:hover { background: rgba(255,255,255,0.3); }
 .hint { color: var(--body-text-color-subdued); font-size: 0.92rem; }
 #record-hold { user-select: none; touch-action: none; }
@@ -723,8 +723,12 @@ HERO = """
   <h1>facerec · teach a computer faces</h1>
   <p>Show it a few photos of each person, train in a minute, and it names every face it sees.
      Works for any kind of image, too.</p>
-  <div class="steps"><button data-tab="1 · Collect photos">1 · Collect photos</button><button data-tab="2 · Train">2 · Train</button>
-    <button data-tab="3 · Try it">3 · Try it</button><button data-tab="4 · Share">4 · Share</button></div>
+  <div class="steps">
+    <button data-tab="1 · Collect photos">1 · Collect photos</button>
+    <button data-tab="2 · Train">2 · Train</button>
+    <button data-tab="3 · Try it">3 · Try it</button>
+    <button data-tab="4 · Share">4 · Share</button>
+  </div>
 </div>
 """
 
