@@ -24,6 +24,7 @@ from facerec.evaluation import classification_report
 from facerec.features import FeatureTable, compute_features
 from facerec.images import ImageSource, load_image
 from facerec.pipeline import pipeline_class
+from facerec.prototypes import Prototypes
 
 
 class NoFaceError(ValueError):
@@ -35,16 +36,21 @@ class Classifier:
 
     Attributes:
         config: the :class:`~facerec.config.ModelConfig` saved as ``config.json``.
+        prototypes: each label's mean embedding (see :mod:`facerec.prototypes`), for backbones
+            with a metric embedding; None otherwise.
         report: what training did (device, seconds, forward passes, images without faces);
             empty for a loaded model.
     """
 
-    def __init__(self, *, pipeline, head: keras.Model, config: ModelConfig):
+    def __init__(self, *, pipeline, head: keras.Model, config: ModelConfig, prototypes: Prototypes | None = None):
         if int(head.output.shape[-1]) != len(config.labels):
             raise ValueError(f"the model has {head.output.shape[-1]} outputs but {len(config.labels)} labels")
+        if prototypes is not None and prototypes.labels != list(config.labels):
+            raise ValueError(f"the prototypes are of labels {prototypes.labels}, the model's are {config.labels}")
         self.pipeline = pipeline
         self.head = head
         self.config = config
+        self.prototypes = prototypes
         self.report: dict = {}
         self._scorer = networks.build_training_model(pipeline.features, head)
         self._lock = threading.Lock()
@@ -71,6 +77,19 @@ class Classifier:
             raise ValueError(f"threshold must be between 0 and 1, got {value!r}")
         self.config.threshold = float(value)
 
+    @property
+    def distance_threshold(self) -> float | None:
+        """Farther than this from the named person's prototype, :meth:`recognize` says ``"unknown"``
+        (None: no distance rule; only models with prototypes have one)."""
+        return self.config.distance_threshold if self.prototypes is not None else None
+
+    @distance_threshold.setter
+    def distance_threshold(self, value: float | None) -> None:
+        if value is not None and (self.prototypes is None or not value > 0):
+            raise ValueError(f"distance_threshold must be positive, and needs a model with prototypes "
+                             f"(a metric backbone such as dlib); got {value!r} for a {self.config.backbone} model")
+        self.config.distance_threshold = None if value is None else float(value)
+
     # Predicting ----------------------------------------------------------------------------
 
     def predict(self, image: ImageSource) -> dict[str, float]:
@@ -84,41 +103,62 @@ class Classifier:
         faces = self.pipeline.locate(picture)
         if not faces:
             raise NoFaceError(f"no face found in {_name(image)}")
-        probabilities = self._crop_probabilities(np.stack([self.pipeline.prepare(picture, faces[0])]))[0]
-        return self._as_dict(probabilities)
+        probabilities, _ = self._crop_scores(np.stack([self.pipeline.prepare(picture, faces[0])]))
+        return self._as_dict(probabilities[0])
 
-    def recognize(self, image: ImageSource, *, threshold: float | None = None) -> list[dict]:
+    def recognize(self, image: ImageSource, *, threshold: float | None = None,
+                  distance_threshold: float | None = None) -> list[dict]:
         """Every face in the image with its most likely label.
+
+        Args:
+            threshold: below this top probability, ``"unknown"`` (default: the model's).
+            distance_threshold: farther than this from the named person's prototype, ``"unknown"``
+                (default: the model's; only for models with prototypes, see :mod:`facerec.prototypes`).
 
         Returns:
             One dict per face, largest face first: ``box`` ``(x, y, width, height)``, ``label``
-            (``"unknown"`` when the top probability is below ``threshold``), ``probability``
-            (of the top label), ``probabilities`` (every label) and ``face_confidence`` (the
-            detector's, ``None`` outside face mode, where the one box is the whole image).
+            (``"unknown"`` when the top probability is below ``threshold`` or the face is too far
+            from that label's prototype), ``probability`` (of the top label), ``probabilities``
+            (every label), ``distance`` (to the top label's prototype, ``None`` without prototypes)
+            and ``face_confidence`` (the detector's, ``None`` outside face mode, where the one
+            box is the whole image).
         """
         threshold = self.threshold if threshold is None else threshold
+        distance_threshold = self.distance_threshold if distance_threshold is None else distance_threshold
         picture = load_image(image)
         faces = self.pipeline.locate(picture)
         if not faces:
             return []
-        probabilities = self._crop_probabilities(np.stack([self.pipeline.prepare(picture, face) for face in faces]))
+        probabilities, distances = self._crop_scores(np.stack([self.pipeline.prepare(picture, face) for face in faces]))
         height, width = picture.shape[:2]
         results = []
-        for face, row in zip(faces, probabilities):
+        for index, (face, row) in enumerate(zip(faces, probabilities)):
             best = int(np.argmax(row))
+            distance = None if distances is None else float(distances[index, best])
             results.append({
                 "box": face.box if face is not None else (0, 0, width, height),
-                "label": self.labels[best] if row[best] >= threshold else UNKNOWN,
+                "label": self.labels[best] if is_known(row[best], distance, threshold, distance_threshold) else UNKNOWN,
                 "probability": float(row[best]),
                 "probabilities": self._as_dict(row),
+                "distance": distance,
                 "face_confidence": face.confidence if face is not None else None,
             })
         return results
 
-    def _crop_probabilities(self, crops: np.ndarray) -> np.ndarray:
+    def _crop_scores(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities ``(crops, labels)`` and distances to the prototypes (None without), averaged over the views."""
         views = [ORIGINAL, MIRROR] if self.config.test_time_flip else [ORIGINAL]
         batch = np.concatenate([crops if view == ORIGINAL else crops[:, :, ::-1] for view in views])
-        return self._probabilities(self.pipeline.frozen_outputs(batch)).reshape(len(views), len(crops), -1).mean(axis=0)
+        outputs = self.pipeline.frozen_outputs(batch)
+        probabilities = self._probabilities(outputs).reshape(len(views), len(crops), -1).mean(axis=0)
+        return probabilities, self._distances(outputs, len(views))
+
+    def _distances(self, frozen_outputs: list[np.ndarray], views: int) -> np.ndarray | None:
+        """Distance of each face (the mean embedding of its ``views`` consecutive blocks of rows) to each prototype."""
+        if self.prototypes is None:
+            return None
+        embeddings = self.pipeline.embeddings(frozen_outputs)
+        return self.prototypes.distances(embeddings.reshape(views, len(embeddings) // views, -1).mean(axis=0))
 
     def _probabilities(self, frozen_outputs: list[np.ndarray]) -> np.ndarray:
         with self._lock:
@@ -153,11 +193,22 @@ class Classifier:
         label_index = {label: index for index, label in enumerate(self.labels)}
         predicted: dict[int, int] = {}
         if len(table):
-            probabilities = self._probabilities(table.inputs)
-            for sample_row in np.unique(table.sample_rows):
-                predicted[int(sample_row)] = int(np.argmax(probabilities[table.sample_rows == sample_row].mean(axis=0)))
+            sample_rows, probabilities, _ = self._sample_scores(table)
+            predicted = {int(row): int(np.argmax(values)) for row, values in zip(sample_rows, probabilities)}
         truth = [label_index[sample.label] for sample in samples]
         return classification_report(truth, [predicted.get(index) for index in range(len(samples))], self.labels)
+
+    def _sample_scores(self, table: FeatureTable) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Per sample with rows in ``table``: its index, its probabilities and its distances to the
+        prototypes (None without), each the mean over the sample's views as in :meth:`recognize`."""
+        sample_rows = np.unique(table.sample_rows)
+        probabilities = self._probabilities(table.inputs)
+        mean_probabilities = np.stack([probabilities[table.sample_rows == row].mean(axis=0) for row in sample_rows])
+        if self.prototypes is None:
+            return sample_rows, mean_probabilities, None
+        embeddings = self.pipeline.embeddings(table.inputs)
+        mean_embeddings = np.stack([embeddings[table.sample_rows == row].mean(axis=0) for row in sample_rows])
+        return sample_rows, mean_probabilities, self.prototypes.distances(mean_embeddings)
 
     # Saving --------------------------------------------------------------------------------
 
@@ -173,6 +224,8 @@ class Classifier:
         model = self.pipeline.end_to_end_model(self.head)
         with atomic.replace_directory(directory) as staging:
             model.save(staging, zipped=False)
+            if self.prototypes is not None:
+                self.prototypes.save(staging)
             keras_config = json.loads((staging / "config.json").read_text(encoding="utf-8"))
             merged = self.config.merged_with_keras(keras_config)
             (staging / "config.json").write_text(json.dumps(merged, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -195,7 +248,8 @@ class Classifier:
         except Exception as error:  # Keras raises many types for a damaged file.
             raise ValueError(f"{directory}: the model weights cannot be loaded ({type(error).__name__}: {error})") from None
         pipeline = pipeline_class(config.backbone).from_saved(model, config.to_dict())
-        return cls(pipeline=pipeline, head=model.get_layer(networks.HEAD_NAME), config=config)
+        return cls(pipeline=pipeline, head=model.get_layer(networks.HEAD_NAME), config=config,
+                   prototypes=Prototypes.load(directory))
 
     # Sharing -------------------------------------------------------------------------------
 
@@ -224,6 +278,14 @@ class Classifier:
 
         return push_to_hub(self, repo_id, token=token, private=private, commit_message=commit_message,
                            overwrite_card=overwrite_card)
+
+
+def is_known(probability: float, distance: float | None, threshold: float, distance_threshold: float | None) -> bool:
+    """The unknown decision: a face gets the head's top label when that label's probability is at
+    least ``threshold`` and, if there is a distance to its prototype and a ``distance_threshold``,
+    the face is no farther than that from the prototype."""
+    near = distance is None or distance_threshold is None or distance <= distance_threshold
+    return bool(probability >= threshold and near)
 
 
 def _existing_dataset(folder: str | os.PathLike) -> Dataset:

@@ -30,9 +30,13 @@ class ModelConfig:
         backbone_weights: ``{"kind", "description", "fingerprint"}``: which pretrained weights the
             backbone started from (``imagenet``, ``hed-bsds500``, ``file`` or ``random``).
         image_size: side of the square input, in pixels.
-        preprocessing: what the model does to its input (built into the model; feed RGB 0-255).
+        preprocessing: what the model does to its input (built into the model; feed RGB 0-255),
+            or ``"dlib-face-embedding"``: its input is dlib's 128-d embedding of a face, not an image.
         faces: face mode settings (``enabled``, ``margin``, ``align``, ``min_confidence``, ``detector``).
         threshold: below this probability, :meth:`Classifier.recognize` answers ``"unknown"``.
+        distance_threshold: farther than this from the named person's prototype (mean training
+            embedding, in ``prototypes.json``), :meth:`Classifier.recognize` answers ``"unknown"``;
+            None for backbones whose features are not a metric embedding (see :mod:`facerec.prototypes`).
         test_time_flip: average each prediction with that of the mirrored face.
         head: the classifier head's form.
         training: the settings it was trained with, and where and how long.
@@ -47,6 +51,7 @@ class ModelConfig:
     preprocessing: str
     faces: dict
     threshold: float = DEFAULT_THRESHOLD
+    distance_threshold: float | None = None
     test_time_flip: bool = True
     feature_layers: list[str] = dataclasses.field(default_factory=list)
     trainable_layers: int = 0

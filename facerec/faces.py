@@ -74,6 +74,22 @@ class FaceDetector:
             return self._mtcnn
 
 
+class FallbackDetector:
+    """A detector, and a second one for the images where the first finds no face.
+
+    Two detectors miss different faces (MTCNN misses some faces that dlib's HOG detector finds),
+    so the pair finds more; the second runs only on the few images the first comes back empty on.
+    """
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+        self.name = f"{first.name}+{second.name}"
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """All faces the first detector finds in an RGB ``uint8`` image, else the second's; largest first."""
+        return self.first.detect(image) or self.second.detect(image)
+
+
 def crop_face(image: np.ndarray, face: Face, *, size: int, margin: float = 0.25, align: bool = True) -> np.ndarray:
     """Cut ``face`` out of ``image`` as a ``size`` x ``size`` RGB square.
 

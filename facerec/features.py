@@ -117,7 +117,7 @@ def compute_features(pipeline, samples: list[Sample], label_index: dict[str, int
         if progress is not None:
             progress(sample_index + 1, len(samples))
     flush()
-    return _table(rows, no_face, unreadable, len(pipeline.frozen.outputs), computed)
+    return _table(rows, no_face, unreadable, pipeline.output_count, computed)
 
 
 def _main_crop(pipeline, cache: Cache, data: bytes, image_hash: str, sample: Sample) -> np.ndarray | None:

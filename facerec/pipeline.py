@@ -21,12 +21,17 @@ import keras
 import numpy as np
 
 from facerec import backbones, fast_inference, networks
-from facerec.faces import DEFAULT_MIN_CONFIDENCE, Face, FaceDetector, crop_face
+from facerec.dlib_pipeline import DlibPipeline  # imports dlib only when its backbone is used
+from facerec.faces import DEFAULT_MIN_CONFIDENCE, Face, FaceDetector, FallbackDetector, crop_face
 
 # Measured on the train split of web photos (cross-validated): a tight crop keeps the face and
 # drops hair, background and other people, which a few training photos cannot teach to ignore.
 DEFAULT_FACE_MARGIN = 0.1
 BATCH_SIZE = 32
+MTCNN = "mtcnn"
+# MTCNN, and dlib's HOG detector for the photos where MTCNN finds no face (needs dlib).
+MTCNN_THEN_DLIB_HOG = "mtcnn+dlib-hog"
+DETECTORS = (MTCNN, MTCNN_THEN_DLIB_HOG)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,19 +52,28 @@ class FaceSettings:
         known = {field.name for field in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in known})
 
+    def detection_signature(self) -> str:
+        """Identifies what finds the faces; part of the cache key of detected boxes."""
+        return f"{self.detector}-{self.min_confidence}" if self.enabled else "whole-image"
 
-_detectors: dict[tuple[str, float], FaceDetector] = {}
-_detectors_lock = threading.Lock()
+
+_detectors: dict[tuple[str, float], FaceDetector | FallbackDetector] = {}
+_detectors_lock = threading.RLock()  # reentrant: a fallback detector is built from the shared MTCNN
 
 
-def get_detector(settings: FaceSettings) -> FaceDetector:
+def get_detector(settings: FaceSettings) -> FaceDetector | FallbackDetector:
     """One shared detector per setting: MTCNN takes memory and a second to build."""
-    if settings.detector != "mtcnn":
-        raise ValueError(f"unknown face detector {settings.detector!r}")
+    if settings.detector not in DETECTORS:
+        raise ValueError(f"unknown face detector {settings.detector!r}; choose one of {DETECTORS}")
     key = (settings.detector, settings.min_confidence)
     with _detectors_lock:
         if key not in _detectors:
-            _detectors[key] = FaceDetector(min_confidence=settings.min_confidence)
+            if settings.detector == MTCNN:
+                _detectors[key] = FaceDetector(min_confidence=settings.min_confidence)
+            else:
+                from facerec.dlib_faces import HogFaceDetector
+
+                _detectors[key] = FallbackDetector(get_detector(dataclasses.replace(settings, detector=MTCNN)), HogFaceDetector())
         return _detectors[key]
 
 
@@ -73,7 +87,11 @@ class KerasPipeline:
     Attributes:
         frozen: images in, the outputs cached per image out.
         features: cached outputs in, the feature vector out (holds the fine-tuned layers).
+        distance_threshold: for pipelines whose features are a metric embedding (same person,
+            small distance), the default distance beyond which a face is unknown; None here.
     """
+
+    distance_threshold: float | None = None
 
     def __init__(self, *, backbone: str, weights: backbones.BackboneWeights, image_size: int, faces: FaceSettings,
                  trainable_layers: int = 0, frozen: keras.Model | None = None, features: keras.Model | None = None):
@@ -126,6 +144,11 @@ class KerasPipeline:
     def feature_size(self) -> int:
         return int(self.features.output.shape[-1])
 
+    @property
+    def output_count(self) -> int:
+        """How many arrays :meth:`frozen_outputs` returns (and the cache keeps per image)."""
+        return len(self.frozen.outputs)
+
     def signature(self) -> str:
         """Identifies everything that determines the cached outputs; part of every cache key."""
         described = {
@@ -140,7 +163,7 @@ class KerasPipeline:
         return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
 
     def detector_signature(self) -> str:
-        return f"{self.faces.detector}-{self.faces.min_confidence}" if self.faces.enabled else "whole-image"
+        return self.faces.detection_signature()
 
     def locate(self, image: np.ndarray) -> list[Face | None]:
         """The faces to classify, largest first (face mode), or ``[None]`` for the whole image."""
@@ -186,7 +209,7 @@ class KerasPipeline:
         }
 
 
-PIPELINES = {name: KerasPipeline for name in backbones.BACKBONES}
+PIPELINES = {**{name: KerasPipeline for name in backbones.BACKBONES}, DlibPipeline.backbone: DlibPipeline}
 
 
 def pipeline_class(backbone: str):

