@@ -622,7 +622,8 @@ def push_model(repo_id: str, private: bool, token: str, oauth_token: gr.OAuthTok
         commit_url = workspace.classifier.push_to_hub(repo_id, token=_hub_token(token, oauth_token, needed=True), private=bool(private))
     repo_url = commit_url.split("/commit/")[0]
     pushed = "/".join(repo_url.rsplit("/", 2)[-2:])
-    return _note(f"Pushed to [{pushed}]({repo_url}) ({'private' if private else 'public'}). "
+    kept = " Its model card was edited on the Hub, so it was kept as it is." if commit_url.card_kept else ""
+    return _note(f"Pushed to [{pushed}]({repo_url}) ({'private' if private else 'public'}).{kept} "
                  f"Load it anywhere with `facerec.Classifier.from_pretrained(\"{pushed}\")`.")
 
 

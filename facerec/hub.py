@@ -52,13 +52,25 @@ class CardKeptWarning(UserWarning):
     """A push kept the repo's model card because someone edited it (or facerec did not write it)."""
 
 
+class PushedCommit(str):
+    """The URL of a pushed commit; ``card_kept`` says whether the repo's edited model card was kept."""
+
+    card_kept: bool
+
+    def __new__(cls, url: str, *, card_kept: bool) -> PushedCommit:
+        pushed = super().__new__(cls, url)
+        pushed.card_kept = card_kept
+        return pushed
+
+
 def push_to_hub(model: Classifier | str | os.PathLike, repo_id: str, *, token: str | None = None,
-                private: bool = False, commit_message: str | None = None, overwrite_card: bool = False) -> str:
+                private: bool = False, commit_message: str | None = None, overwrite_card: bool = False) -> PushedCommit:
     """Push a trained model to a Hub model repo, in one commit; returns the commit's URL.
 
     The commit holds the saved model folder, ``metrics.json`` (validation report, dataset counts,
     training settings) and a model card ``README.md``. A card someone edited on the Hub is kept,
-    with a :class:`CardKeptWarning`, unless ``overwrite_card`` is True. Pushing a changed model
+    with a :class:`CardKeptWarning` (and ``card_kept`` set on the returned
+    :class:`PushedCommit`), unless ``overwrite_card`` is True. Pushing a changed model
     again adds a commit; an unchanged one adds none (the Hub's current commit is returned).
 
     Args:
@@ -155,7 +167,7 @@ def _is_refusal(error: HTTPError) -> bool:
 
 
 def _push_folder(folder: Path, repo_id: str, *, token: str | None, private: bool, commit_message: str | None,
-                 overwrite_card: bool, history: list[dict] | None) -> str:
+                 overwrite_card: bool, history: list[dict] | None) -> PushedCommit:
     if not folder.is_dir():
         raise ValueError(f"{folder}: no such model folder")
     config = ModelConfig.read(folder)
@@ -169,7 +181,7 @@ def _push_folder(folder: Path, repo_id: str, *, token: str | None, private: bool
         warnings.warn(CardKeptWarning(
             f"{repo_id}: kept its model card ({CARD_FILE}), which was edited on the Hub or not written by facerec; "
             "push with overwrite_card=True to replace it"), stacklevel=3)
-    return commit_url
+    return PushedCommit(commit_url, card_kept=card_kept)
 
 
 def _commit_model(api: HfApi, folder: Path, files: list[Path], config: ModelConfig, repo_id: str, *, private: bool,

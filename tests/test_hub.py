@@ -159,11 +159,12 @@ def test_a_card_edited_on_the_hub_is_kept_until_overwrite_is_asked(model):
     with pytest.warns(CardKeptWarning, match="kept its model card"):
         commit = stricter.push_to_hub(repo_id, token=ALICE)
     assert _commit_id(commit) != before  # the model itself was still pushed
+    assert commit.card_kept
     assert json.loads(_repo_text(repo_id, "config.json"))["threshold"] == 0.75
     assert _repo_text(repo_id, "README.md") == edited
     with warnings.catch_warnings():
         warnings.simplefilter("error", CardKeptWarning)
-        facerec.push_to_hub(model.folder, repo_id, token=ALICE, overwrite_card=True)
+        assert not facerec.push_to_hub(model.folder, repo_id, token=ALICE, overwrite_card=True).card_kept
     regenerated = _repo_text(repo_id, "README.md")
     assert is_generated_card(regenerated) and "Alice's own notes" not in regenerated
 
