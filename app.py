@@ -41,7 +41,7 @@ from huggingface_hub import constants, get_token  # noqa: E402
 
 import facerec  # noqa: E402
 from facerec import backbones, devices  # noqa: E402
-from facerec.config import UNKNOWN  # noqa: E402
+from facerec.config import DEFAULT_THRESHOLD, UNKNOWN  # noqa: E402
 from facerec.dataset import check_trainable  # noqa: E402
 from facerec.drawing import draw_faces  # noqa: E402
 from facerec.features import Stopped  # noqa: E402
@@ -189,7 +189,9 @@ def _weights_description(backbone: str) -> str:
 
 def _training_settings(mode: str, backbone: str, epochs: float, batch_size: float, learning_rate: float,
                        optimizer: str, augment: float, trainable_layers: float, validation_split: float) -> dict:
-    settings = dict(backbone=backbone, weights=CONFIG.weights, image_size=CONFIG.image_size, faces=mode == FACES,
+    # FACEREC_WEIGHTS chooses among a Keras backbone's weights; other backbones have their own.
+    weights = CONFIG.weights if backbone in backbones.BACKBONES else backbones.AUTO
+    settings = dict(backbone=backbone, weights=weights, image_size=CONFIG.image_size, faces=mode == FACES,
                     epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                     optimizer=optimizer, augment=int(augment), trainable_layers=int(trainable_layers),
                     validation_split=float(validation_split))
@@ -852,7 +854,7 @@ with gr.Blocks(title="facerec · teach a computer faces", analytics_enabled=Fals
                         with gr.Tab("Live webcam") as live_tab:
                             live_camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Live camera",
                                                    height=340, webcam_options=gr.WebcamOptions(mirror=True), elem_id="live-camera")
-                    threshold = gr.Slider(0, 1, value=DEFAULTS.threshold, step=0.05, label="Say “unknown” below",
+                    threshold = gr.Slider(0, 1, value=DEFAULT_THRESHOLD, step=0.05, label="Say “unknown” below",
                                           info="A face whose best probability is under this is called unknown.")
                 with gr.Column():
                     annotated = gr.AnnotatedImage(label="Every face, named", height=340, color_map={UNKNOWN: "#9ca3af"})

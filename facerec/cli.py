@@ -87,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("model", help="model folder, or a Hub repo id (namespace/name)")
     predict.add_argument("images", nargs="+", type=Path)
     predict.add_argument("--threshold", type=float, default=None, help="below this probability: unknown")
+    predict.add_argument("--distance-threshold", type=float, default=None,
+                         help="farther than this from the named person: unknown (models with a distance rule, e.g. dlib)")
     predict.add_argument("--json", action="store_true", help="print results as JSON lines")
     predict.set_defaults(run=_predict, needs_tensorflow=True)
 
@@ -221,7 +223,7 @@ def _predict(arguments) -> int:
     failures = 0
     for image in arguments.images:
         try:
-            faces = classifier.recognize(image, threshold=arguments.threshold)
+            faces = classifier.recognize(image, threshold=arguments.threshold, distance_threshold=arguments.distance_threshold)
         except ImageError as error:
             print(f"facerec: error: {error}", file=sys.stderr)
             failures += 1
@@ -231,7 +233,8 @@ def _predict(arguments) -> int:
         elif not faces:
             print(f"{image}: no face found")
         for face in faces if not arguments.json else []:
-            print(f"{image}: {face['label']} ({face['probability']:.3f}) at {tuple(face['box'])}")
+            distance = f", distance {face['distance']:.2f}" if face.get("distance") is not None else ""
+            print(f"{image}: {face['label']} ({face['probability']:.3f}{distance}) at {tuple(face['box'])}")
     return 1 if failures else 0
 
 

@@ -64,6 +64,7 @@ class DlibPipeline:
     """
 
     backbone = NAME
+    title = TITLE
     trainable_layers = 0
     image_size = CHIP_SIZE
     output_count = 1  # frozen_outputs gives one array: the embeddings

