@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from bench import harness
 
@@ -99,6 +100,7 @@ def main() -> int:
     options.add_argument("--datasets", nargs="*", default=["five_celebrity_faces", "orl_att_faces"])
     options.add_argument("--splits", type=int, default=3, help="repeated 80/20 splits of train/ per variant")
     options.add_argument("--variants", nargs="*", help="names of the variants to run (default: all)")
+    options.add_argument("--cache-dir", help="feature cache to use and keep (default: a temporary one)")
     arguments = options.parse_args()
     started = time.perf_counter()
     machine = harness.machine_info()
@@ -114,7 +116,7 @@ def main() -> int:
         "test images without a face", "load (1 min)"])
     summary = []
     with harness.scratch_folder("variants") as scratch:
-        cache = scratch / "cache"
+        cache = Path(arguments.cache_dir) if arguments.cache_dir else scratch / "cache"
         for dataset_name in arguments.datasets:
             root = harness.dataset(dataset_name)
             training, test = root / "train", root / "test"
@@ -142,6 +144,8 @@ def main() -> int:
                 results[variant.name] = (float(np.mean(validation)), test_accuracy)
                 table.add(dataset_name, variant.name, float(np.mean(validation)), f"{min(validation):.3f}-{max(validation):.3f}",
                           test_accuracy, no_face, harness.load_average().split("/")[0])
+                harness.write_report("accuracy_variants", "Accuracy variants: what each face setting is worth", [table],
+                                     machine=machine, arguments=arguments, started=started, summary=summary)
             best = max(results.items(), key=lambda item: item[1][0])
             summary.append(f"{dataset_name}: defaults validation {results['defaults'][0]:.3f} / test {results['defaults'][1]:.3f}; "
                            f"best on validation: {best[0]} ({best[1][0]:.3f} / test {best[1][1]:.3f})")

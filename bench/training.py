@@ -84,9 +84,9 @@ class Benchmark:
         if arguments.quick:
             training_files = harness.subset(training_files, labels=3, per_label=5)
             test_files = harness.subset(test_files, labels=3, per_label=2)
-        elif arguments.labels or arguments.per_label:
+        elif arguments.labels or arguments.per_label or arguments.test_per_label:
             training_files = harness.subset(training_files, labels=arguments.labels, per_label=arguments.per_label)
-            test_files = harness.subset(test_files, labels=arguments.labels)
+            test_files = harness.subset(test_files, labels=arguments.labels, per_label=arguments.test_per_label)
         image_count = sum(map(len, training_files.values()))
         face_mode = "on (MTCNN crop)" if faces else "off (whole image)"
         with harness.scratch_folder(name) as scratch:
@@ -208,6 +208,7 @@ def main() -> int:
     options.add_argument("--image-size", type=int, default=224)
     options.add_argument("--labels", type=int, help="use only the first N labels of each dataset (default: all)")
     options.add_argument("--per-label", type=int, help="use only N training images per label (default: all)")
+    options.add_argument("--test-per-label", type=int, help="score on only N test images per label (default: all)")
     options.add_argument("--datasets", nargs="*", default=[name for name, _ in CASES], choices=[name for name, _ in CASES])
     arguments = options.parse_args()
     if arguments.quick:
