@@ -108,7 +108,8 @@ class Benchmark:
 
             runs = [("facerec (defaults: flip test-time augmentation)", "vgg16", {}),
                     ("facerec, test_time_flip=False", "vgg16", {"test_time_flip": False})]
-            runs += [(f"facerec, {extra} backbone", extra, {}) for extra in extra_backbones()]
+            # Face-specialist backbones (dlib) work in face mode only.
+            runs += [(f"facerec, {extra} backbone", extra, {}) for extra in extra_backbones() if faces]
             warm: dict[str, tuple[Path, dict]] = {}
             for index, (label, backbone, extra_settings) in enumerate(runs):
                 print(f"[{name}] {label}, cold cache", flush=True)
