@@ -1,11 +1,12 @@
 """A faster frozen forward pass on the CPU: the frozen Keras model exported to LiteRT, run by XNNPACK.
 
 The frozen part of a pipeline never changes, so it can be exported once per process to LiteRT
-(TFLite) and run by the XNNPACK CPU kernels, which do the same VGG16 forward pass in 15-20% less
-CPU time than TensorFlow's oneDNN kernels on a 2-core AMD EPYC (see ``bench/results/throughput.md``). The outputs are the same floats up to rounding
-(tested). This is used only when it can help and cannot hurt:
+(TFLite) and run by the XNNPACK CPU kernels, which do the same VGG16 forward pass 15-25% faster
+than TensorFlow's oneDNN kernels (5.3 against 4.3 images/s at batch 32 on a quiet 2-core AMD EPYC,
+97% of its measured matmul rate: ``bench/results/throughput.md``). The outputs are the same floats
+up to rounding (tested). This is used only when it can help and cannot hurt:
 
-* ``ai-edge-litert`` is installed (it is optional: without it the Keras path runs);
+* ``ai-edge-litert`` is installed (``requirements.txt`` has it; without it the Keras path runs);
 * there is no GPU (TensorFlow on a GPU is faster);
 * ``FACEREC_FAST_INFERENCE`` is not ``0`` (set it to ``0`` to turn the fast path off);
 * the pipeline has already run :data:`WARM_UP_IMAGES` images with Keras (the export takes a
@@ -89,8 +90,8 @@ class FrozenForward:
     """Runs a frozen Keras model on float32 batches (outputs always as a list): with Keras for
     the first ``warm_up_images`` images, then with LiteRT when :func:`available`.
 
-    Exporting costs a few seconds once; it pays back after a few dozen images (15-20% less CPU
-    time per 224-pixel VGG16 image, see ``bench/results/throughput.md``), so a one-off
+    Exporting costs a few seconds once; it pays back after a few dozen images (15-25% faster
+    per 224-pixel VGG16 image, see ``bench/results/throughput.md``), so a one-off
     prediction or a tiny dataset never pays it, and the app, a training run or an evaluation
     switches early.
     """
