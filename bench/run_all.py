@@ -1,6 +1,6 @@
 """Every benchmark, one after another, each in its own interpreter; records the total wall time.
 
-    python -m bench.run_all            # the reported numbers (about 1.5 hours on 2 quiet cores)
+    python -m bench.run_all            # the reported numbers (about 2 hours on 2 quiet cores)
     python -m bench.run_all --quick    # every script at tiny sizes
 
 ``--quick`` and ``--output-dir`` are passed on to every script.
@@ -14,7 +14,7 @@ import time
 
 from bench import harness
 
-SCRIPTS = ("throughput", "latency", "training", "accuracy_variants")
+SCRIPTS = ("throughput", "latency", "detectors", "training", "accuracy_variants")
 
 
 def main() -> int:

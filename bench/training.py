@@ -10,7 +10,7 @@ retraining case: 10 new photos added to the already trained dataset (warm cache)
 Writes ``bench/results/training_time.md`` and ``bench/results/accuracy.md`` (rewritten after
 each dataset, so a stopped run keeps what it finished).
 
-    python -m bench.training            # the reported numbers (about an hour on 2 quiet cores)
+    python -m bench.training            # the reported numbers (63 minutes on 2 quiet cores)
     python -m bench.training --quick    # tiny sizes, a minute or two
 """
 
