@@ -908,18 +908,25 @@ class RequestRecorder:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
+        recorded = False
+
+        def record(status: int) -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self.sink.append(RecordedRequest(self.origin, scope["method"], scope["path"], status))
 
         async def capture(message: dict[str, Any]) -> None:
-            nonlocal status
+            # Recorded before the response leaves: a client that has its answer finds the
+            # request in the record (recording after the body raced with tests on a busy machine).
             if message["type"] == "http.response.start":
-                status = message["status"]
+                record(message["status"])
             await send(message)
 
         try:
             await self.app(scope, receive, capture)
         finally:
-            self.sink.append(RecordedRequest(self.origin, scope["method"], scope["path"], status))
+            record(500)
 
 
 def filter_requests(
