@@ -17,6 +17,11 @@ ZOOM_RANGE = (0.9, 1.1)
 BRIGHTNESS_RANGE = (0.8, 1.2)
 
 
+def scoring_views(test_time_flip: bool) -> list[int]:
+    """The views a face is scored on: the image, and its mirror with test-time flipping."""
+    return [ORIGINAL, MIRROR] if test_time_flip else [ORIGINAL]
+
+
 def augmented_view(image: np.ndarray, image_hash: str, view: int) -> np.ndarray:
     """View ``view`` of a square RGB crop: 0 is the crop, -1 its mirror, 1 and up random views."""
     if view == ORIGINAL:

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from facerec import __version__, atomic, networks
-from facerec.augment import MIRROR, ORIGINAL
+from facerec.augment import ORIGINAL, scoring_views
 from facerec.cache import Cache
 from facerec.config import UNKNOWN, ModelConfig
 from facerec.dataset import Dataset, Sample
@@ -132,12 +132,11 @@ class Classifier:
         probabilities, distances = self._crop_scores(np.stack([self.pipeline.prepare(picture, face) for face in faces]))
         height, width = picture.shape[:2]
         results = []
-        for index, (face, row) in enumerate(zip(faces, probabilities)):
-            best = int(np.argmax(row))
-            distance = None if distances is None else float(distances[index, best])
+        decisions = top_labels(probabilities, distances, threshold, distance_threshold)
+        for face, row, (best, distance, named) in zip(faces, probabilities, decisions):
             results.append({
                 "box": face.box if face is not None else (0, 0, width, height),
-                "label": self.labels[best] if is_known(row[best], distance, threshold, distance_threshold) else UNKNOWN,
+                "label": self.labels[best] if named else UNKNOWN,
                 "probability": float(row[best]),
                 "probabilities": self._as_dict(row),
                 "distance": distance,
@@ -147,7 +146,7 @@ class Classifier:
 
     def _crop_scores(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities ``(crops, labels)`` and distances to the prototypes (None without), averaged over the views."""
-        views = [ORIGINAL, MIRROR] if self.config.test_time_flip else [ORIGINAL]
+        views = scoring_views(self.config.test_time_flip)
         batch = np.concatenate([crops if view == ORIGINAL else crops[:, :, ::-1] for view in views])
         outputs = self.pipeline.frozen_outputs(batch)
         probabilities = self._probabilities(outputs).reshape(len(views), len(crops), -1).mean(axis=0)
@@ -184,7 +183,7 @@ class Classifier:
         if not samples:
             raise ValueError(f"{dataset.root}: no images to evaluate")
         label_index = {label: index for index, label in enumerate(self.labels)}
-        views = [ORIGINAL, MIRROR] if self.config.test_time_flip else [ORIGINAL]
+        views = scoring_views(self.config.test_time_flip)
         table = compute_features(self.pipeline, samples, label_index, cache=Cache(cache_dir), views=views)
         return self._score_table(table, samples)
 
@@ -278,6 +277,19 @@ class Classifier:
 
         return push_to_hub(self, repo_id, token=token, private=private, commit_message=commit_message,
                            overwrite_card=overwrite_card)
+
+
+def top_labels(probabilities: np.ndarray, distances: np.ndarray | None, threshold: float,
+               distance_threshold: float | None) -> list[tuple[int, float | None, bool]]:
+    """Per face (rows of ``probabilities`` and ``distances``): the head's top label index, the
+    distance to that label's prototype (None without prototypes), and whether the face is named
+    with it (:func:`is_known`) rather than ``"unknown"``."""
+    decisions = []
+    for index, row in enumerate(probabilities):
+        best = int(np.argmax(row))
+        distance = None if distances is None else float(distances[index, best])
+        decisions.append((best, distance, is_known(float(row[best]), distance, threshold, distance_threshold)))
+    return decisions
 
 
 def is_known(probability: float, distance: float | None, threshold: float, distance_threshold: float | None) -> bool:

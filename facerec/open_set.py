@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from facerec.augment import MIRROR, ORIGINAL
+from facerec.augment import scoring_views
 from facerec.cache import Cache
-from facerec.classifier import Classifier, is_known
+from facerec.classifier import Classifier, top_labels
 from facerec.dataset import Dataset
 from facerec.features import compute_features
 
@@ -75,7 +75,7 @@ def _dataset(data: str | os.PathLike | Dataset) -> Dataset:
 def _scores(classifier: Classifier, samples, cache_dir) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Sample indices with a face, their probabilities and distances (as the classifier scores them)."""
     label_index = {label: index for index, label in enumerate(sorted({sample.label for sample in samples}))}
-    views = [ORIGINAL, MIRROR] if classifier.config.test_time_flip else [ORIGINAL]
+    views = scoring_views(classifier.config.test_time_flip)
     table = compute_features(classifier.pipeline, samples, label_index, cache=Cache(cache_dir), views=views)
     if not len(table):
         return np.zeros((0,), int), np.zeros((0, len(classifier.labels))), None
@@ -99,12 +99,7 @@ def _rates(rule: str, threshold: float, distance_threshold: float | None, known_
 def _named(scores, threshold: float, distance_threshold: float | None) -> np.ndarray:
     """Whether each face gets a name (is not "unknown") under these thresholds."""
     _, probabilities, distances = scores
-    named = []
-    for index, row in enumerate(probabilities):
-        best = int(np.argmax(row))
-        distance = None if distances is None else float(distances[index, best])
-        named.append(is_known(float(row[best]), distance, threshold, distance_threshold))
-    return np.asarray(named, dtype=bool)
+    return np.asarray([named for _, _, named in top_labels(probabilities, distances, threshold, distance_threshold)], dtype=bool)
 
 
 def _share(flags: np.ndarray) -> float | None:

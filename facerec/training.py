@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from facerec import devices, networks
-from facerec.augment import MIRROR, ORIGINAL
+from facerec.augment import MIRROR, ORIGINAL, scoring_views
 from facerec.backbones import AUTO
 from facerec.cache import Cache
 from facerec.config import DEFAULT_THRESHOLD, ModelConfig
@@ -209,10 +209,10 @@ def _compute_tables(pipeline, cache, training_samples, validation_samples, label
     def progress(offset):
         return lambda done, _: notify(TrainingUpdate("features", offset + done, total, f"computing features: {offset + done} of {total} images"))
 
-    scoring_views = [ORIGINAL, MIRROR] if config.test_time_flip else [ORIGINAL]
+    scored_views = scoring_views(config.test_time_flip)
     training = compute_features(pipeline, training_samples, label_index, cache=cache,
-                                views=scoring_views + list(range(1, config.augment + 1)), progress=progress(0), stop=stop)
-    validation = compute_features(pipeline, validation_samples, label_index, cache=cache, views=scoring_views,
+                                views=scored_views + list(range(1, config.augment + 1)), progress=progress(0), stop=stop)
+    validation = compute_features(pipeline, validation_samples, label_index, cache=cache, views=scored_views,
                                   progress=progress(len(training_samples)), stop=stop)
     return training, validation
 
