@@ -62,7 +62,11 @@ def test_killed_during_an_import_leaves_only_whole_images(tmp_path):
             Image.fromarray(colour_image(COLOURS["green"], seed=index, size=400)).save(path)
             handle.write(path, f"green/{index}.png")
     process = _start(["import", str(archive), "--data", "data"], tmp_path)
-    time.sleep(4)  # Part-way through: importing re-encodes each image.
+    # Kill it part-way through: as soon as the first image is in (a fixed sleep could outlast
+    # the whole import on a quiet machine).
+    deadline = time.monotonic() + 120
+    while not Dataset(tmp_path / "data").labels().get("green") and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     process.wait()
 
