@@ -86,12 +86,13 @@ def test_export_then_import_round_trip(tmp_path):
 
 
 def test_import_folder_with_train_and_test_and_an_enclosing_folder(tmp_path):
+    seeds = iter(range(1000))  # distinct images: identical content would be stored once
     for split, count in (("train", 3), ("test", 2)):
         for label in ("cat", "dog"):
             folder = tmp_path / "download" / "pets" / split / label
             folder.mkdir(parents=True)
             for index in range(count):
-                (folder / f"{index}.png").write_bytes(_png(seed=hash((split, label, index)) % 1000))
+                (folder / f"{index}.png").write_bytes(_png(seed=next(seeds)))
     dataset = Dataset(tmp_path / "data")
     report = dataset.import_folder(tmp_path / "download")
     assert dataset.labels() == {"cat": 5, "dog": 5}
