@@ -19,7 +19,7 @@ from pathlib import Path
 
 from facerec import archives, atomic
 from facerec.images import ImageError, ImageSource, encode_jpeg, is_image_name, load_image
-from facerec.labels import validate_label
+from facerec.labels import natural_key, same_label, validate_label
 
 DEFAULT_VALIDATION_SPLIT = 0.2
 DEFAULT_SEED = 1337
@@ -89,10 +89,11 @@ class Dataset:
         """Store one image under ``label`` (created if new) and return its path.
 
         Raises:
-            ValueError: an invalid label, or :class:`~facerec.images.ImageError` for an input
-                that is not a usable image (the message names it and says why).
+            ValueError: an invalid label, one that differs from another only by case, or
+                :class:`~facerec.images.ImageError` for an input that is not a usable image (the
+                message names it and says why).
         """
-        label = validate_label(label)
+        label = self._new_or_existing(label)
         data = encode_jpeg(load_image(image, name=name))
         path = self.root / label / f"{hashlib.sha256(data).hexdigest()[:16]}.jpg"
         if not path.exists():
@@ -101,7 +102,7 @@ class Dataset:
 
     def add_many(self, label: str, images: Iterable[ImageSource], *, names: Iterable[str] | None = None) -> AddReport:
         """Store several images under one label; bad ones are refused, the rest still go in."""
-        label = validate_label(label)
+        label = self._new_or_existing(label)
         report = AddReport()
         names = list(names) if names is not None else None
         for index, image in enumerate(images):
@@ -139,10 +140,10 @@ class Dataset:
         new = validate_label(new)
         if new == source.name:
             return
-        target = self.root / new
-        if target.exists():
+        if (self.root / new).exists():
             raise ValueError(f"label {new!r} already exists")
-        os.rename(source, target)
+        self._refuse_case_twin(new, ignoring=source.name)
+        os.rename(source, self.root / new)
 
     def delete_label(self, label: str) -> None:
         """Delete a label and all its images."""
@@ -185,7 +186,21 @@ class Dataset:
     # Internals -----------------------------------------------------------------------------
 
     def _label_names(self) -> list[str]:
-        return sorted(entry.name for entry in self.root.iterdir() if entry.is_dir() and not entry.name.startswith("."))
+        return sorted((entry.name for entry in self.root.iterdir() if entry.is_dir() and not entry.name.startswith(".")),
+                      key=natural_key)
+
+    def _new_or_existing(self, label: str) -> str:
+        """``label`` as stored, refusing a new one that only differs by case from another."""
+        label = validate_label(label)
+        if not (self.root / label).is_dir():
+            self._refuse_case_twin(label)
+        return label
+
+    def _refuse_case_twin(self, label: str, *, ignoring: str | None = None) -> None:
+        twins = [name for name in self._label_names() if name != ignoring and same_label(name, label)]
+        if twins:
+            raise ValueError(f"label {label!r} differs from the label {twins[0]!r} only by case, and Windows and macOS "
+                             f"would store both in one folder; use {twins[0]!r}, or a name of its own")
 
     def _image_files(self, label: str) -> list[Path]:
         folder = self.root / label

@@ -65,6 +65,41 @@ def test_bad_labels_are_refused(tmp_path, label):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("label", ["con", "NUL", "Aux", "com1", "LPT9", "con.jpg", "prn ", "a:b", "who?", "pipe|", "<x>", "dot."])
+def test_names_windows_cannot_store_are_refused_with_the_reason(tmp_path, label):
+    dataset = Dataset(tmp_path / "data")
+    with pytest.raises(ValueError, match="Windows"):
+        dataset.add(label, _png())
+    dataset.add("alice", _png())
+    with pytest.raises(ValueError, match="Windows"):
+        dataset.rename_label("alice", label)
+    report = dataset.import_zip(_zip(tmp_path / "in.zip", {f"{label.strip()}/1.png": _png(seed=5)}))
+    assert report.added == [] and len(report.refused) == 1  # by the label rule, or earlier by the archive rules
+    assert dataset.labels() == {"alice": 1}
+
+
+def test_labels_that_differ_only_by_case_are_refused(tmp_path):
+    dataset = Dataset(tmp_path / "data")
+    dataset.add("alice", _png(seed=1))
+    dataset.add("bob", _png(seed=2))
+    for attempt in (lambda: dataset.add("Alice", _png(seed=3)), lambda: dataset.rename_label("bob", "ALICE"),
+                    lambda: dataset.add_many("ALICE", [_png(seed=4)])):
+        with pytest.raises(ValueError, match="differs from the label 'alice' only by case"):
+            attempt()
+    report = dataset.import_zip(_zip(tmp_path / "in.zip", {"Alice/1.png": _png(seed=5), "alice/2.png": _png(seed=6)}))
+    assert len(report.added) == 1 and "only by case" in report.refused[0][1]
+    assert dataset.labels() == {"alice": 2, "bob": 1}
+    dataset.rename_label("alice", "Alice")  # Its own case may change.
+    assert dataset.labels() == {"Alice": 2, "bob": 1}
+
+
+def test_labels_sort_as_people_count(tmp_path):
+    dataset = Dataset(tmp_path)
+    for label in ("Subject 11", "Subject 5", "subject 8", "Bob", "alice"):
+        dataset.add(label, _png(seed=len(label)))
+    assert list(dataset.labels()) == ["alice", "Bob", "Subject 5", "subject 8", "Subject 11"]
+
+
 @pytest.mark.parametrize("label", ["José", "李雷", "Ana María", "O'Brien", "x" * 100])
 def test_names_in_any_script_are_kept_as_typed(tmp_path, label):
     dataset = Dataset(tmp_path)
