@@ -15,7 +15,7 @@ transfer-learning tutorial):
 
 The whole image goes in (no face cropping), augmentation is redrawn every epoch, so the frozen
 backbone runs on every image in every epoch. The backbone is built with the same weights as
-facerec's (through :func:`facerec.backbones.resolve_weights`, so ``"auto"`` gives the offline HED
+facerec's (through :func:`facerec.backbones.applications.resolve_weights`, so ``"auto"`` gives the offline HED
 trunk here and ImageNet where it can be downloaded) and the head is facerec's own softmax head,
 so that the comparison measures the recipe, not the weights or the head.
 """
@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from facerec import backbones, networks
+from facerec.backbones import applications, networks
 
 IMAGE_SIZE = 224
 BATCH_SIZE = 32
@@ -63,14 +63,14 @@ def augmentation() -> keras.Sequential:
                             name="augmentation")
 
 
-def build_model(num_classes: int, *, weights: str | None = backbones.AUTO, image_size: int = IMAGE_SIZE,
+def build_model(num_classes: int, *, weights: str | None = applications.AUTO, image_size: int = IMAGE_SIZE,
                 learning_rate: float = 1e-3, dropout: float = 0.2) -> tuple[keras.Model, str]:
     """The recipe's model: augmentation, VGG16 preprocessing, frozen VGG16, average pooling, head.
 
     Returns the compiled model and the description of the backbone weights it got.
     """
-    resolved = backbones.resolve_weights("vgg16", weights, image_size=image_size)
-    base = networks.build_trunk(backbones.get_spec("vgg16"), resolved, image_size)  # keras.applications.VGG16(include_top=False)
+    resolved = applications.resolve_weights("vgg16", weights, image_size=image_size)
+    base = networks.build_trunk(applications.get_spec("vgg16"), resolved, image_size)  # keras.applications.VGG16(include_top=False)
     base.trainable = False
     inputs = keras.Input(shape=(image_size, image_size, 3))
     hidden = augmentation()(inputs)
@@ -84,7 +84,7 @@ def build_model(num_classes: int, *, weights: str | None = backbones.AUTO, image
 
 
 def train(folder: str | os.PathLike, *, epochs: int = 10, validation_split: float = 0.2, seed: int = 1337,
-          weights: str | None = backbones.AUTO, image_size: int = IMAGE_SIZE, learning_rate: float = 1e-3) -> ClassicRun:
+          weights: str | None = applications.AUTO, image_size: int = IMAGE_SIZE, learning_rate: float = 1e-3) -> ClassicRun:
     """Train the recipe on ``<label>/<image>`` images; the time covers loading, building and fitting."""
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)

@@ -74,7 +74,7 @@ def webcam_frame(image: np.ndarray) -> np.ndarray:
 def measure(model_folder: str, repeats: int, quick: bool) -> dict:
     """Recognize latencies and live frames per second with the current environment's settings."""
     import facerec
-    from facerec import fast_inference
+    from facerec.backbones import fast_inference
     from facerec.images import load_image
 
     classifier = facerec.Classifier.load(model_folder)
@@ -137,7 +137,7 @@ def detection_table(quick: bool, repeats: int) -> harness.Table:
     from mtcnn import MTCNN
 
     from facerec.devices import default_device
-    from facerec.faces import DEFAULT_MIN_CONFIDENCE, DETECTION_MAX_SIDE
+    from facerec.detection.mtcnn import DEFAULT_MIN_CONFIDENCE, DETECTION_MAX_SIDE
     from facerec.images import load_image
 
     detector = MTCNN(device=default_device())
@@ -184,7 +184,7 @@ def main() -> int:
         return 0
 
     import facerec
-    from facerec import backbones, pipeline
+    from facerec import backbones
 
     started = time.perf_counter()
     machine = harness.machine_info()
@@ -197,7 +197,7 @@ def main() -> int:
         training = root / "train"
         if arguments.quick:
             training = harness.copy_images(harness.subset(harness.image_files(root / "train"), labels=2, per_label=4), scratch / "train")
-        extra = [name for name in pipeline.PIPELINES if name not in backbones.BACKBONES]
+        extra = [name for name, backbone in backbones.BACKBONES.items() if backbone.faces_only]
         for backbone in ["vgg16", *extra]:
             settings = {"epochs": 2, "image_size": 64} if arguments.quick and backbone == "vgg16" else {}
             print(f"training a {backbone} model on {training}", flush=True)

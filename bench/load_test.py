@@ -344,9 +344,9 @@ def new_visitor(url: str) -> Client:
 
 def training_arguments(mode: str) -> list:
     """``/train``'s inputs with the app's default settings (what pressing Train does)."""
-    from facerec.training import TrainingSettings
+    from facerec.settings import TrainingSettings
 
-    defaults = TrainingSettings()
+    defaults = TrainingSettings(faces=mode == "faces")
     return ["", mode, defaults.backbone, defaults.epochs, defaults.batch_size, defaults.learning_rate, defaults.optimizer,
             defaults.augment, defaults.trainable_layers, defaults.validation_split]
 

@@ -83,12 +83,13 @@ def measure(variant: str, image_size: int, batch_sizes: list[int], repeats: int)
     if variant == "threads":
         tf.config.threading.set_intra_op_parallelism_threads(os.cpu_count())
         tf.config.threading.set_inter_op_parallelism_threads(1)
-    from facerec.pipeline import FaceSettings, KerasPipeline
+    from facerec.backbones.keras import KerasPipeline
+    from facerec.detection import FaceSettings
 
     pipeline = KerasPipeline.build(backbone="vgg16", weights="auto", image_size=image_size, faces=FaceSettings(enabled=False))
     frozen = pipeline.frozen
     if variant == "litert":
-        from facerec import fast_inference
+        from facerec.backbones import fast_inference
 
         runner = fast_inference.LiteRTRunner.from_keras(frozen)
         forward = runner.run

@@ -25,7 +25,8 @@ harness.quiet_tensorflow()
 
 import facerec  # noqa: E402
 from bench import classic  # noqa: E402
-from facerec import backbones, pipeline  # noqa: E402
+from facerec import backbones, detection  # noqa: E402
+from facerec.backbones import keras as keras_pipeline  # noqa: E402
 
 TARGET_SPEEDUP = 8.0
 TARGET_RETRAIN_SECONDS = 15.0
@@ -35,15 +36,15 @@ CASES = (("five_celebrity_faces", True), ("orl_att_faces", True), ("dogs_vs_cats
 
 
 def extra_backbones() -> list[str]:
-    """Pipelines registered beyond the Keras backbones (e.g. a face-specialist "dlib" one)."""
-    return [name for name in pipeline.PIPELINES if name not in backbones.BACKBONES]
+    """Registered face-specialist backbones beyond the Keras ones (e.g. "dlib")."""
+    return [name for name, backbone in backbones.BACKBONES.items() if backbone.faces_only]
 
 
 def cold_start() -> None:
     """Forget the networks facerec shares within a process (the built backbone and its fast path,
     the face detector), so that a cold run pays for building them, as a fresh app does."""
-    pipeline._shared_pipelines.clear()
-    pipeline._detectors.clear()
+    keras_pipeline._shared_pipelines.clear()
+    detection._detectors.clear()
 
 
 def train_ours(folder: Path, cache_dir: Path, **settings) -> tuple[facerec.Classifier, harness.Stopwatch]:
@@ -115,7 +116,7 @@ class Benchmark:
                 print(f"[{name}] {label}, cold cache", flush=True)
                 cache = scratch / f"cache-{index}"
                 run_settings = {**settings, **extra_settings, "backbone": backbone}
-                if backbone not in backbones.BACKBONES:
+                if not backbones.get_backbone(backbone).keras_weights:
                     run_settings.pop("image_size")
                 cold_start()
                 classifier, watch = train_ours(data, cache, **run_settings)

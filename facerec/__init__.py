@@ -12,12 +12,13 @@ The names below load on first use (PEP 562), so that importing facerec, or runni
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from facerec._version import __version__
 __all__ = ["Classifier", "Dataset", "ImageError", "NoFaceError", "TrainingSettings", "TrainingUpdate",
-           "detect_faces", "load_image", "push_to_hub", "train"]
+           "detect_faces", "load_image", "push_to_hub", "train", "__version__"]
 
 if TYPE_CHECKING:
-    from facerec.api import Classifier, Dataset, ImageError, NoFaceError, TrainingSettings, TrainingUpdate, detect_faces, load_image, push_to_hub, train
+    from facerec.api import (Classifier, Dataset, ImageError, NoFaceError, TrainingSettings, TrainingUpdate,
+                             detect_faces, load_image, push_to_hub, train)
 
 
 def __getattr__(name: str):

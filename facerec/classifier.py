@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from facerec import __version__, atomic, networks
+from facerec import atomic, hub
+from facerec._version import __version__
 from facerec.augment import ORIGINAL, scoring_views
+from facerec.backbones import get_backbone, networks
 from facerec.cache import Cache
 from facerec.config import UNKNOWN, ModelConfig
 from facerec.dataset import Dataset, Sample
+from facerec.detection import Face
 from facerec.evaluation import classification_report
 from facerec.features import FeatureTable, compute_features
 from facerec.images import ImageSource, load_image
-from facerec.pipeline import pipeline_class
 from facerec.prototypes import Prototypes
 
 
@@ -103,7 +106,7 @@ class Classifier:
         faces = self.pipeline.locate(picture)
         if not faces:
             raise NoFaceError(f"no face found in {_name(image)}")
-        probabilities, _ = self._crop_scores(np.stack([self.pipeline.prepare(picture, faces[0])]))
+        probabilities, _ = self.score_crops(np.stack([self.pipeline.prepare(picture, faces[0])]))
         return self._as_dict(probabilities[0])
 
     def recognize(self, image: ImageSource, *, threshold: float | None = None,
@@ -120,17 +123,25 @@ class Classifier:
             (``"unknown"`` when the top probability is below ``threshold`` or the face is too far
             from that label's prototype), ``probability`` (of the top label), ``probabilities``
             (every label), ``distance`` (to the top label's prototype, ``None`` without prototypes)
-            and ``face_confidence`` (the detector's, ``None`` outside face mode, where the one
-            box is the whole image).
+            ``face_confidence`` (the detector's, ``None`` outside face mode, where the one box is
+            the whole image) and ``detector`` (the name of the detector that found the face).
         """
-        threshold = self.threshold if threshold is None else threshold
-        distance_threshold = self.distance_threshold if distance_threshold is None else distance_threshold
         picture = load_image(image)
         faces = self.pipeline.locate(picture)
         if not faces:
             return []
-        probabilities, distances = self._crop_scores(np.stack([self.pipeline.prepare(picture, face) for face in faces]))
-        height, width = picture.shape[:2]
+        probabilities, distances = self.score_crops(np.stack([self.pipeline.prepare(picture, face) for face in faces]))
+        return self.name_faces(faces, probabilities, distances, picture.shape[:2], threshold=threshold,
+                               distance_threshold=distance_threshold)
+
+    def name_faces(self, faces: list[Face | None], probabilities: np.ndarray, distances: np.ndarray | None,
+                   image_size: tuple[int, int], *, threshold: float | None = None,
+                   distance_threshold: float | None = None) -> list[dict]:
+        """:meth:`recognize`'s answer for faces already scored by :meth:`score_crops` (rows in the same
+        order); ``image_size`` is ``(height, width)``, for the box of a whole image (``None`` face)."""
+        threshold = self.threshold if threshold is None else threshold
+        distance_threshold = self.distance_threshold if distance_threshold is None else distance_threshold
+        height, width = image_size
         results = []
         decisions = top_labels(probabilities, distances, threshold, distance_threshold)
         for face, row, (best, distance, named) in zip(faces, probabilities, decisions):
@@ -141,11 +152,13 @@ class Classifier:
                 "probabilities": self._as_dict(row),
                 "distance": distance,
                 "face_confidence": face.confidence if face is not None else None,
+                "detector": face.detector if face is not None else None,
             })
         return results
 
-    def _crop_scores(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Probabilities ``(crops, labels)`` and distances to the prototypes (None without), averaged over the views."""
+    def score_crops(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities ``(crops, labels)`` of crops made by ``pipeline.prepare``, and their distances
+        to the prototypes (None without), each averaged over the scored views (see ``test_time_flip``)."""
         views = scoring_views(self.config.test_time_flip)
         batch = np.concatenate([crops if view == ORIGINAL else crops[:, :, ::-1] for view in views])
         outputs = self.pipeline.frozen_outputs(batch)
@@ -185,19 +198,20 @@ class Classifier:
         label_index = {label: index for index, label in enumerate(self.labels)}
         views = scoring_views(self.config.test_time_flip)
         table = compute_features(self.pipeline, samples, label_index, cache=Cache(cache_dir), views=views)
-        return self._score_table(table, samples)
+        return self.score_features(table, samples)
 
-    def _score_table(self, table: FeatureTable, samples: list[Sample]) -> dict:
-        """Score precomputed features: each sample's probabilities are the mean over its views."""
+    def score_features(self, table: FeatureTable, samples: list[Sample]) -> dict:
+        """The :meth:`evaluate` report from precomputed features of ``samples``: each sample's
+        probabilities are the mean over its views."""
         label_index = {label: index for index, label in enumerate(self.labels)}
         predicted: dict[int, int] = {}
         if len(table):
-            sample_rows, probabilities, _ = self._sample_scores(table)
+            sample_rows, probabilities, _ = self.sample_scores(table)
             predicted = {int(row): int(np.argmax(values)) for row, values in zip(sample_rows, probabilities)}
         truth = [label_index[sample.label] for sample in samples]
         return classification_report(truth, [predicted.get(index) for index in range(len(samples))], self.labels)
 
-    def _sample_scores(self, table: FeatureTable) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def sample_scores(self, table: FeatureTable) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Per sample with rows in ``table``: its index, its probabilities and its distances to the
         prototypes (None without), each the mean over the sample's views as in :meth:`recognize`."""
         sample_rows = np.unique(table.sample_rows)
@@ -246,7 +260,7 @@ class Classifier:
             model = keras.saving.load_model(directory, compile=False)
         except Exception as error:  # Keras raises many types for a damaged file.
             raise ValueError(f"{directory}: the model weights cannot be loaded ({type(error).__name__}: {error})") from None
-        pipeline = pipeline_class(config.backbone).from_saved(model, config.to_dict())
+        pipeline = get_backbone(config.backbone).pipeline_class().from_saved(model, config.to_dict())
         return cls(pipeline=pipeline, head=model.get_layer(networks.HEAD_NAME), config=config,
                    prototypes=Prototypes.load(directory))
 
@@ -254,29 +268,35 @@ class Classifier:
 
     @classmethod
     def from_pretrained(cls, repo_id_or_dir: str | os.PathLike, *, revision: str | None = None,
-                        token: str | None = None) -> Classifier:
+                        token: str | None = None, cache_dir: str | os.PathLike | None = None) -> Classifier:
         """Load from a local folder, or from a Hub repo id (``"alice/my-faces"``, downloaded once and cached).
 
-        See :func:`facerec.hub.pull_from_hub`.
+        Args:
+            revision: a branch or commit id of the repo (default: its main branch).
+            token: for private repos; default: ``HF_TOKEN`` or the stored ``hf auth login``.
+            cache_dir: where to download to (see :func:`facerec.hub.download_folder`).
 
         Raises:
             facerec.hub.HubError: no such repo or revision, no access, or no network and not cached.
-            ValueError: not a saved facerec model.
+            ValueError: neither an existing folder nor a repo id, or not a saved facerec model.
         """
-        from facerec.hub import pull_from_hub
-
-        return pull_from_hub(repo_id_or_dir, revision=revision, token=token)
+        if Path(repo_id_or_dir).is_dir():
+            if revision is not None:
+                raise ValueError(f"{repo_id_or_dir} is a local folder; revision= applies only to Hub repos")
+            return cls.load(repo_id_or_dir)
+        return cls.load(hub.download_folder(str(repo_id_or_dir), revision=revision, token=token, cache_dir=cache_dir))
 
     def push_to_hub(self, repo_id: str, *, token: str | None = None, private: bool = False,
-                    commit_message: str | None = None, overwrite_card: bool = False) -> str:
-        """Push this model with its card and metrics to a Hub repo; returns the commit URL.
+                    commit_message: str | None = None, overwrite_card: bool = False) -> hub.PushedCommit:
+        """Push this model with its card and metrics to a Hub repo, in one commit; returns the commit URL.
 
-        See :func:`facerec.hub.push_to_hub`.
+        See :func:`facerec.hub.push_folder`; the training history (loss and accuracy per epoch)
+        goes into ``metrics.json`` too.
         """
-        from facerec.hub import push_to_hub
-
-        return push_to_hub(self, repo_id, token=token, private=private, commit_message=commit_message,
-                           overwrite_card=overwrite_card)
+        with tempfile.TemporaryDirectory(prefix="facerec-push-") as staging:
+            folder = self.save(Path(staging) / "model")
+            return hub.push_folder(folder, repo_id, token=token, private=private, commit_message=commit_message,
+                                   overwrite_card=overwrite_card, history=self.report.get("history"))
 
 
 def top_labels(probabilities: np.ndarray, distances: np.ndarray | None, threshold: float,

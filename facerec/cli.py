@@ -1,12 +1,12 @@
-"""``python -m facerec``: collect images, train, evaluate and predict from the command line.
+"""``facerec`` (or ``python -m facerec``): collect images, train, evaluate and predict from the command line.
 
-    python -m facerec add alice photos/alice*.jpg --data data/
-    python -m facerec import faces.zip --data data/
-    python -m facerec labels --data data/
-    python -m facerec train data/ --out my-model/ --epochs 30
-    python -m facerec evaluate my-model/ data_test/
-    python -m facerec predict my-model/ group.jpg
-    python -m facerec push my-model/ alice/my-faces --private
+    facerec add alice photos/alice*.jpg --data data/
+    facerec import faces.zip --data data/
+    facerec labels --data data/
+    facerec train data/ --out my-model/ --epochs 30
+    facerec evaluate my-model/ data_test/
+    facerec predict my-model/ group.jpg
+    facerec push my-model/ alice/my-faces --private
 
 Bad input ends with exit code 1 and a one-line message on standard error.
 """
@@ -14,13 +14,19 @@ Bad input ends with exit code 1 and a one-line message on standard error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from facerec.config import UNKNOWN
+from facerec.settings import HEADS, OPTIMIZERS, TrainingSettings
+
 DEFAULT_DATA = "facerec-data"
+# The defaults of every training option, from the one place that defines them.
+DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainingSettings)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,19 +67,22 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a classifier and save it")
     train.add_argument("data", type=Path, help="<label>/<image> folder, or one with train/ and test/")
     train.add_argument("--out", type=Path, required=True, help="folder to save the model to")
-    train.add_argument("--backbone", default="vgg16", help="vgg16 (default), mobilenet, or dlib (face specialist)")
-    train.add_argument("--weights", default="auto", help="auto, imagenet, hed-bsds500, none, or a weights file")
+    train.add_argument("--backbone", default=DEFAULTS["backbone"],
+                       help="auto (default: dlib in face mode, vgg16 with --no-faces), dlib (face specialist), vgg16, mobilenet")
+    train.add_argument("--weights", default=DEFAULTS["weights"], help="auto, imagenet, hed-bsds500, none, or a weights file")
     train.add_argument("--no-faces", dest="faces", action="store_false", help="classify whole images (not faces)")
-    train.add_argument("--image-size", type=int, default=224)
-    train.add_argument("--epochs", type=int, default=50)
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--learning-rate", type=float, default=1e-3)
-    train.add_argument("--optimizer", default="adam", choices=["adam", "rmsprop", "sgd"])
-    train.add_argument("--head", default="softmax", choices=["softmax", "dense"])
-    train.add_argument("--augment", type=int, default=0, help="extra augmented views per image")
-    train.add_argument("--trainable-layers", type=int, default=0, help="fine-tune this many top backbone layers")
-    train.add_argument("--validation-split", type=float, default=0.2)
-    train.add_argument("--early-stopping-patience", type=int, default=10, help="epochs without improvement before stopping")
+    train.add_argument("--image-size", type=int, default=DEFAULTS["image_size"])
+    train.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    train.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    train.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
+    train.add_argument("--optimizer", default=DEFAULTS["optimizer"], choices=OPTIMIZERS)
+    train.add_argument("--head", default=DEFAULTS["head"], choices=HEADS)
+    train.add_argument("--augment", type=int, default=DEFAULTS["augment"], help="extra augmented views per image")
+    train.add_argument("--trainable-layers", type=int, default=DEFAULTS["trainable_layers"],
+                       help="fine-tune this many top backbone layers")
+    train.add_argument("--validation-split", type=float, default=DEFAULTS["validation_split"])
+    train.add_argument("--early-stopping-patience", type=int, default=DEFAULTS["early_stopping_patience"],
+                       help="epochs without improvement before stopping")
     train.add_argument("--cache", type=Path, default=None, help="feature cache folder")
     train.set_defaults(run=_train, needs_tensorflow=True)
 
@@ -176,20 +185,21 @@ def _train(arguments) -> int:
             bar.set_postfix({key: f"{value:.3f}" for key, value in update.metrics.items()}, refresh=False)
         bar.refresh()
 
-    weights = None if arguments.weights == "none" else arguments.weights
+    settings = TrainingSettings(
+        backbone=arguments.backbone, weights=None if arguments.weights == "none" else arguments.weights,
+        faces=arguments.faces, image_size=arguments.image_size, epochs=arguments.epochs, batch_size=arguments.batch_size,
+        learning_rate=arguments.learning_rate, optimizer=arguments.optimizer, head=arguments.head, augment=arguments.augment,
+        trainable_layers=arguments.trainable_layers, validation_split=arguments.validation_split,
+        early_stopping_patience=arguments.early_stopping_patience,
+    )
     try:
-        classifier = train(
-            arguments.data, cache_dir=arguments.cache, on_update=on_update, backbone=arguments.backbone, weights=weights,
-            faces=arguments.faces, image_size=arguments.image_size, epochs=arguments.epochs, batch_size=arguments.batch_size,
-            learning_rate=arguments.learning_rate, optimizer=arguments.optimizer, head=arguments.head, augment=arguments.augment,
-            trainable_layers=arguments.trainable_layers, validation_split=arguments.validation_split,
-            early_stopping_patience=arguments.early_stopping_patience,
-        )
+        classifier = train(arguments.data, settings, cache_dir=arguments.cache, on_update=on_update)
     finally:
         for bar in bars.values():
             bar.close()
     classifier.save(arguments.out)
     report = classifier.report
+    print(f"backbone: {settings.backbone}")
     print(f"backbone weights: {report['weights']}")
     print(f"trained on {report['device']} in {report['seconds']:.1f} s")
     if report["no_face"]:
@@ -233,18 +243,26 @@ def _predict(arguments) -> int:
         elif not faces:
             print(f"{image}: no face found")
         for face in faces if not arguments.json else []:
-            distance = f", distance {face['distance']:.2f}" if face.get("distance") is not None else ""
-            print(f"{image}: {face['label']} ({face['probability']:.3f}{distance}) at {tuple(face['box'])}")
+            print(f"{image}: {describe_face(face)} at {tuple(face['box'])}")
     return 1 if failures else 0
+
+
+def describe_face(face: dict) -> str:
+    """One face of :meth:`Classifier.recognize` in words; an unknown face names its closest label."""
+    distance = f", distance {face['distance']:.2f}" if face.get("distance") is not None else ""
+    if face["label"] != UNKNOWN:
+        return f"{face['label']} ({face['probability']:.3f}{distance})"
+    closest = max(face["probabilities"], key=face["probabilities"].get)
+    return f"{UNKNOWN} (closest: {closest}, {face['probability']:.3f}{distance})"
 
 
 def _push(arguments) -> int:
     import warnings
 
-    from facerec.hub import CardKeptWarning, push_to_hub
+    from facerec.hub import CardKeptWarning, push_folder
 
     with warnings.catch_warnings(record=True, action="always", category=CardKeptWarning) as caught:
-        url = push_to_hub(arguments.model, arguments.repo_id, token=arguments.token, private=arguments.private,
+        url = push_folder(arguments.model, arguments.repo_id, token=arguments.token, private=arguments.private,
                           overwrite_card=arguments.overwrite_card)
     print(f"pushed to {url}")
     for warning in caught:

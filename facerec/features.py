@@ -18,9 +18,11 @@ import numpy as np
 from facerec.augment import augmented_view
 from facerec.cache import Cache
 from facerec.dataset import Sample
-from facerec.faces import Face
+from facerec.detection import Face
 from facerec.images import ImageError, load_image
-from facerec.pipeline import BATCH_SIZE
+
+# Crops gathered before one call to the frozen pass: large enough to keep the backbone busy.
+BATCH_SIZE = 32
 
 Progress = Callable[[int, int], None]
 
@@ -47,7 +49,6 @@ class FeatureTable:
 
     def __len__(self) -> int:
         return len(self.labels)
-
 
 
 def face_key(pipeline, image_hash: str) -> str:
@@ -133,9 +134,7 @@ def _main_crop(pipeline, cache: Cache, data: bytes, image_hash: str, sample: Sam
             cache.put_json(key, boxes)
         if not boxes:
             return None
-        main = boxes[0]
-        face = Face(box=tuple(main["box"]), confidence=main["confidence"],
-                    landmarks={name: tuple(point) for name, point in (main["landmarks"] or {}).items()} or None)
+        face = Face.from_dict(boxes[0])
     return pipeline.prepare(image, face)
 
 

@@ -1,9 +1,10 @@
-"""Share a trained model on the Hugging Face Hub, and load one back anywhere.
+"""Saved model folders to and from the Hugging Face Hub (this module knows folders, not models).
 
-    facerec.push_to_hub("my-model/", "alice/my-faces")   # model + metrics.json + README.md, one commit
-    classifier = facerec.Classifier.from_pretrained("alice/my-faces")
+    push_folder("my-model/", "alice/my-faces")      # model + metrics.json + README.md, one commit
+    folder = download_folder("alice/my-faces")       # cached; facerec.Classifier.load(folder)
 
-The pushed repo is the saved model folder (Keras 3's directory format, so plain Keras loads it with
+``facerec.Classifier.push_to_hub`` and ``from_pretrained`` save and load around these. The
+pushed repo is the saved model folder (Keras 3's directory format, so plain Keras loads it with
 ``keras.saving.load_model("hf://alice/my-faces")``), a ``metrics.json`` and a model card.
 
 Tokens come from the ``token`` argument, else from huggingface_hub's own lookup (``HF_TOKEN``, the
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -34,8 +34,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import validate_repo_id
 
-from facerec import __version__
-from facerec.classifier import Classifier
+from facerec._version import __version__
 from facerec.config import ModelConfig
 from facerec.model_card import is_generated_card, model_card_text
 
@@ -63,66 +62,70 @@ class PushedCommit(str):
         return pushed
 
 
-def push_to_hub(model: Classifier | str | os.PathLike, repo_id: str, *, token: str | None = None,
-                private: bool = False, commit_message: str | None = None, overwrite_card: bool = False) -> PushedCommit:
-    """Push a trained model to a Hub model repo, in one commit; returns the commit's URL.
+def push_folder(folder: str | os.PathLike, repo_id: str, *, token: str | None = None, private: bool = False,
+                commit_message: str | None = None, overwrite_card: bool = False,
+                history: list[dict] | None = None) -> PushedCommit:
+    """Push a saved model folder to a Hub model repo, in one commit; returns the commit's URL.
 
-    The commit holds the saved model folder, ``metrics.json`` (validation report, dataset counts,
-    training settings) and a model card ``README.md``. A card someone edited on the Hub is kept,
-    with a :class:`CardKeptWarning` (and ``card_kept`` set on the returned
-    :class:`PushedCommit`), unless ``overwrite_card`` is True. Pushing a changed model
+    The commit holds the folder's files, ``metrics.json`` (validation report, dataset counts,
+    training settings, and ``history`` when given) and a model card ``README.md``. A card someone
+    edited on the Hub is kept, with a :class:`CardKeptWarning` (and ``card_kept`` set on the
+    returned :class:`PushedCommit`), unless ``overwrite_card`` is True. Pushing a changed model
     again adds a commit; an unchanged one adds none (the Hub's current commit is returned).
 
     Args:
-        model: a :class:`~facerec.classifier.Classifier`, or a folder it was saved to (left unchanged).
+        folder: a folder written by :meth:`facerec.Classifier.save` (left unchanged).
         repo_id: ``"namespace/name"``; created if it does not exist.
         token: a Hub token with write access; default: ``HF_TOKEN`` or the stored ``hf auth login``.
         private: create the repo private (an existing repo keeps its visibility).
         commit_message: default: says how many labels and the validation accuracy.
         overwrite_card: replace the model card even if someone edited it.
+        history: loss and accuracy per epoch, for ``metrics.json`` (a saved folder does not keep it).
 
     Raises:
         HubError: no or a refused token, no network, or the Hub refused (the message says what to do).
-        ValueError: ``model`` is not a saved facerec model.
+        ValueError: ``folder`` is not a saved facerec model.
     """
-    if isinstance(model, Classifier):
-        with tempfile.TemporaryDirectory(prefix="facerec-push-") as staging:
-            folder = model.save(Path(staging) / "model")
-            return _push_folder(folder, repo_id, token=token, private=private, commit_message=commit_message,
-                                overwrite_card=overwrite_card, history=model.report.get("history"))
-    return _push_folder(Path(model), repo_id, token=token, private=private, commit_message=commit_message,
-                        overwrite_card=overwrite_card, history=None)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: no such model folder")
+    config = ModelConfig.read(folder)
+    files = _model_files(folder)
+    api = HfApi(token=token, library_name="facerec", library_version=__version__)
+    commit_url, card_kept, repo_id = _calling_hub(
+        lambda: _commit_model(api, folder, files, config, repo_id, private=private, overwrite_card=overwrite_card,
+                              history=history, commit_message=commit_message or _default_commit_message(config)),
+        repo_id=repo_id, token=token, action="push to")
+    if card_kept:
+        warnings.warn(CardKeptWarning(
+            f"{repo_id}: kept its model card ({CARD_FILE}), which was edited on the Hub or not written by facerec; "
+            "push with overwrite_card=True to replace it"), stacklevel=3)
+    return PushedCommit(commit_url, card_kept=card_kept)
 
 
-def pull_from_hub(repo_id_or_dir: str | os.PathLike, *, revision: str | None = None,
-                  token: str | None = None, cache_dir: str | os.PathLike | None = None) -> Classifier:
-    """Load a model from a local folder, or download it from the Hub (cached) and load it.
+def download_folder(repo_id: str, *, revision: str | None = None, token: str | None = None,
+                    cache_dir: str | os.PathLike | None = None) -> Path:
+    """A Hub model repo's files in a local folder, downloaded once and cached.
 
     Args:
-        repo_id_or_dir: a folder saved by :meth:`Classifier.save`, or a Hub repo id ``"namespace/name"``.
+        repo_id: ``"namespace/name"``.
         revision: a branch or commit id of the repo (default: its main branch).
         token: for private repos; default: ``HF_TOKEN`` or the stored ``hf auth login``.
         cache_dir: where to download to; default: huggingface_hub's cache (``HF_HOME``). An app
             serving several people gives each their own, so that nobody's download is another's
             offline fallback.
 
-    The download is cached, so a second pull costs nothing and works offline
-    (``HF_HUB_OFFLINE=1``) once the repo has been pulled.
+    The download is cached, so a second one costs nothing and works offline
+    (``HF_HUB_OFFLINE=1``) once the repo has been downloaded.
 
     Raises:
         HubError: no such repo or revision, no access, or no network and not in the cache.
-        ValueError: neither an existing folder nor a repo id, or not a facerec model.
+        ValueError: not a Hub repo id.
     """
-    if Path(repo_id_or_dir).is_dir():
-        if revision is not None:
-            raise ValueError(f"{repo_id_or_dir} is a local folder; revision= applies only to Hub repos")
-        return Classifier.load(repo_id_or_dir)
-    repo_id = str(repo_id_or_dir)
     if not looks_like_repo_id(repo_id):
         raise ValueError(f"{repo_id}: no such model folder, and not a Hub repo id (namespace/name)")
-    folder = _calling_hub(lambda: _download(repo_id, revision=revision, token=token, cache_dir=cache_dir),
-                          repo_id=repo_id, token=token, action="download", revision=revision)
-    return Classifier.load(folder)
+    return Path(_calling_hub(lambda: _download(repo_id, revision=revision, token=token, cache_dir=cache_dir),
+                             repo_id=repo_id, token=token, action="download", revision=revision))
 
 
 def looks_like_repo_id(text: str) -> bool:
@@ -164,24 +167,6 @@ def _is_refusal(error: HTTPError) -> bool:
 
 
 # Pushing -------------------------------------------------------------------------------------
-
-
-def _push_folder(folder: Path, repo_id: str, *, token: str | None, private: bool, commit_message: str | None,
-                 overwrite_card: bool, history: list[dict] | None) -> PushedCommit:
-    if not folder.is_dir():
-        raise ValueError(f"{folder}: no such model folder")
-    config = ModelConfig.read(folder)
-    files = _model_files(folder)
-    api = HfApi(token=token, library_name="facerec", library_version=__version__)
-    commit_url, card_kept, repo_id = _calling_hub(
-        lambda: _commit_model(api, folder, files, config, repo_id, private=private, overwrite_card=overwrite_card,
-                              history=history, commit_message=commit_message or _default_commit_message(config)),
-        repo_id=repo_id, token=token, action="push to")
-    if card_kept:
-        warnings.warn(CardKeptWarning(
-            f"{repo_id}: kept its model card ({CARD_FILE}), which was edited on the Hub or not written by facerec; "
-            "push with overwrite_card=True to replace it"), stacklevel=3)
-    return PushedCommit(commit_url, card_kept=card_kept)
 
 
 def _commit_model(api: HfApi, folder: Path, files: list[Path], config: ModelConfig, repo_id: str, *, private: bool,

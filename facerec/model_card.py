@@ -16,7 +16,8 @@ import re
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from facerec.backbones import BACKBONES, RANDOM
+from facerec.backbones import BACKBONES, backbone_title
+from facerec.backbones.applications import RANDOM
 from facerec.config import UNKNOWN, ModelConfig
 
 MARKER_PATTERN = re.compile(r"<!-- facerec-card sha256:([0-9a-f]{64}) -->\s*\Z")
@@ -70,16 +71,10 @@ def _card_data(config: ModelConfig, repo_id: str) -> ModelCardData:
     )
 
 
-def _backbone_title(config: ModelConfig) -> str:
-    from facerec.pipeline import PIPELINES
-
-    spec = BACKBONES.get(config.backbone)
-    return spec.title if spec is not None else getattr(PIPELINES.get(config.backbone), "title", config.backbone)
-
-
 def _takes_images(config: ModelConfig) -> bool:
     """Whether the saved Keras model takes images (VGG16, MobileNet) or a backbone's embedding (dlib)."""
-    return config.backbone in BACKBONES
+    backbone = BACKBONES.get(config.backbone)
+    return backbone is None or backbone.takes_images
 
 
 def _embedding_recipe(config: ModelConfig) -> str:
@@ -102,7 +97,7 @@ def _summary(config: ModelConfig, repo_id: str) -> str:
     labels = ", ".join(f"`{label}`" for label in config.labels)
     return (f"# {repo_id.split('/')[-1]}\n\n"
             f"A {kind} for {len(config.labels)} labels ({labels}), made with facerec: a small head trained "
-            f"on a frozen {_backbone_title(config)} backbone from a few labelled photos.")
+            f"on a frozen {backbone_title(config.backbone)} backbone from a few labelled photos.")
 
 
 def _results(config: ModelConfig) -> str:
@@ -139,7 +134,7 @@ def _model_description(config: ModelConfig) -> str:
     return "\n".join([
         "## Model",
         "",
-        f"- Backbone: {_backbone_title(config)}{fine_tuned}, starting from "
+        f"- Backbone: {backbone_title(config.backbone)}{fine_tuned}, starting from "
         f"{config.backbone_weights.get('description', config.backbone_weights.get('kind', 'unknown weights'))}.",
         (f"- Features: pooled outputs of {', '.join(f'`{layer}`' for layer in config.feature_layers)}, each "
          "L2-normalised and scaled." if config.feature_layers else "- Features: the backbone's embedding, L2-normalised and scaled."),

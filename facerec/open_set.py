@@ -79,7 +79,7 @@ def _scores(classifier: Classifier, samples, cache_dir) -> tuple[np.ndarray, np.
     table = compute_features(classifier.pipeline, samples, label_index, cache=Cache(cache_dir), views=views)
     if not len(table):
         return np.zeros((0,), int), np.zeros((0, len(classifier.labels))), None
-    return classifier._sample_scores(table)
+    return classifier.sample_scores(table)
 
 
 def _rates(rule: str, threshold: float, distance_threshold: float | None, known_scores, stranger_scores, truth) -> dict:

@@ -20,63 +20,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from facerec import devices, networks
+from facerec import backbones, devices
 from facerec.augment import MIRROR, ORIGINAL, scoring_views
-from facerec.backbones import AUTO
+from facerec.backbones import networks
 from facerec.cache import Cache
+from facerec.classifier import Classifier
 from facerec.config import DEFAULT_THRESHOLD, ModelConfig
-from facerec.dataset import DEFAULT_SEED, DEFAULT_VALIDATION_SPLIT, Dataset, Sample, check_trainable, split_samples
-from facerec.evaluation import classification_report
-from facerec.features import FeatureTable, Stopped, compute_features
-from facerec.pipeline import DEFAULT_FACE_MARGIN, FaceSettings, pipeline_class
+from facerec.dataset import Dataset, Sample, check_trainable, split_samples
+from facerec.features import FeatureTable, compute_features
+from facerec.labels import natural_key
 from facerec.prototypes import Prototypes
+from facerec.settings import TrainingSettings
 
 logger = logging.getLogger(__name__)
 
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
 VALIDATION_BATCH_SIZE = 1024
-HEADS = ("softmax", "dense")
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainingSettings:
-    """Every setting of :func:`train`, with its default. See :func:`train` for their meaning."""
-
-    backbone: str = "vgg16"
-    weights: str | None = AUTO
-    image_size: int = 224
-    faces: bool = True
-    face_margin: float = DEFAULT_FACE_MARGIN
-    align_faces: bool = True
-    trainable_layers: int = 0
-    head: str = "softmax"
-    dense_units: tuple[int, ...] = (1024, 1024, 512)
-    dropout: float = 0.2
-    epochs: int = 50
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    optimizer: str = "adam"
-    augment: int = 0
-    validation_split: float = DEFAULT_VALIDATION_SPLIT
-    early_stopping_patience: int = 10
-    seed: int = DEFAULT_SEED
-    threshold: float | None = None  # None: the backbone's default (see _default_threshold).
-    test_time_flip: bool = True
-
-    def __post_init__(self):
-        _check(self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}")
-        _check(self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}")
-        _check(self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}")
-        _check(self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        _check(self.head in HEADS, f"head must be one of {HEADS}, got {self.head!r}")
-        _check(self.augment >= 0, f"augment (extra views per image) must be 0 or more, got {self.augment}")
-        _check(self.trainable_layers >= 0, f"trainable_layers must be 0 or more, got {self.trainable_layers}")
-        _check(self.early_stopping_patience >= 1, f"early_stopping_patience must be at least 1, got {self.early_stopping_patience}")
-        _check(self.threshold is None or 0.0 <= self.threshold <= 1.0, f"threshold must be between 0 and 1, got {self.threshold}")
-        _check(self.face_margin >= 0, f"face_margin must not be negative, got {self.face_margin}")
-
-    def face_settings(self) -> FaceSettings:
-        return FaceSettings(enabled=self.faces, margin=self.face_margin, align=self.align_faces)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,20 +53,28 @@ class TrainingUpdate:
     metrics: dict | None = None
 
 
-def train(data: str | os.PathLike | Dataset, *, cache_dir: str | os.PathLike | None = None,
-          on_update: Callable[[TrainingUpdate], None] | None = None, stop: threading.Event | None = None,
-          **settings) -> "Classifier":
+def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None = None, *,
+          cache_dir: str | os.PathLike | None = None, on_update: Callable[[TrainingUpdate], None] | None = None,
+          stop: threading.Event | None = None, **overrides) -> Classifier:
     """Train a classifier on labelled images.
+
+    The settings come as a :class:`TrainingSettings`, as keyword arguments, or both (keywords
+    override the object's fields). The backbone follows the mode unless you choose one: face mode
+    (``faces=True``, the default) trains on dlib's face-recognition network, whole images
+    (``faces=False``) on VGG16.
 
     Args:
         data: a folder (``<label>/<image>``, or ``train/`` and ``test/`` of those) or a Dataset.
+        settings: every setting below at once; default :class:`TrainingSettings` ``()``.
         cache_dir: where frozen features are cached (default: ``~/.cache/facerec``).
         on_update: called with a :class:`TrainingUpdate` as work advances.
         stop: set it (from another thread) to stop; training keeps the best epoch so far.
-        backbone: ``"vgg16"`` (default), ``"mobilenet"``, or ``"dlib"``: dlib's face-recognition
-            network, recommended for recognising people (face mode only; it keeps each person's
-            mean embedding to answer ``"unknown"`` for strangers; needs
-            ``pip install dlib-bin face_recognition_models``).
+        backbone: ``"auto"`` (default: ``"dlib"`` in face mode, ``"vgg16"`` for whole images),
+            ``"dlib"``: dlib's face-recognition network, recommended for recognising people (face
+            mode only; it keeps each person's mean embedding to answer ``"unknown"`` for
+            strangers; needs ``pip install dlib-bin face_recognition_models``, else face mode
+            falls back to VGG16), ``"vgg16"`` (the classic transfer-learning backbone, for
+            objects, pets and scenes) or ``"mobilenet"``.
         weights: ``"auto"`` (ImageNet, else the offline VGG16 trunk), ``"imagenet"``,
             ``"hed-bsds500"``, ``None`` (untrained, tests only) or a weights file.
         image_size: input side in pixels (default 224).
@@ -137,16 +103,14 @@ def train(data: str | os.PathLike | Dataset, *, cache_dir: str | os.PathLike | N
         ValueError: bad settings or data (too few labels or images), with a plain message.
         facerec.features.Stopped: stopped before any epoch ran.
     """
-    from facerec.classifier import Classifier
-
-    config = TrainingSettings(**settings)
+    config = dataclasses.replace(settings, **overrides) if settings is not None else TrainingSettings(**overrides)
     started = time.monotonic()
     training_samples, validation_samples = _training_split(data, config)
-    labels = sorted({sample.label for sample in training_samples})
+    labels = sorted({sample.label for sample in training_samples}, key=natural_key)
     label_index = {label: index for index, label in enumerate(labels)}
     notify = on_update or (lambda update: None)
 
-    pipeline = pipeline_class(config.backbone).build(
+    pipeline = backbones.get_backbone(config.backbone).pipeline_class().build(
         backbone=config.backbone, weights=config.weights, image_size=config.image_size,
         faces=config.face_settings(), trainable_layers=config.trainable_layers,
     )
@@ -171,7 +135,7 @@ def train(data: str | os.PathLike | Dataset, *, cache_dir: str | os.PathLike | N
     ))
     notify(TrainingUpdate("evaluating", 0, 1, "scoring the validation images"))
     if len(validation_table) or validation_table.no_face:
-        classifier.config.metrics = classifier._score_table(validation_table, validation_samples)
+        classifier.config.metrics = classifier.score_features(validation_table, validation_samples)
     classifier.report = {
         "device": device,
         "weights": pipeline.weights.description,
@@ -325,8 +289,3 @@ def _training_record(config: TrainingSettings, history: list[dict], device: str,
     settings = dataclasses.asdict(config)
     settings["dense_units"] = list(config.dense_units)
     return {**settings, "epochs_run": len(history), "device": device, "seconds": round(seconds, 2)}
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)

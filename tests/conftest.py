@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -70,7 +71,7 @@ def hub() -> Iterator[HubServer]:
 DATASETS = Path(os.environ.get("FACEREC_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 
 # Fast training: an untrained VGG16 at 32 pixels, whole images, a few epochs.
-FAST = {"weights": None, "image_size": 32, "faces": False, "epochs": 15}
+FAST = {"backbone": "vgg16", "weights": None, "image_size": 32, "faces": False, "epochs": 15}
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +94,24 @@ def colour_image(colour: tuple[int, int, int], seed: int, size: int = 40):
 COLOURS = {"red": (200, 40, 40), "blue": (40, 40, 200), "green": (40, 190, 40)}
 
 
+@pytest.fixture(scope="session")
+def celebrity_model(datasets, tmp_path_factory):
+    """A dlib-backbone model of the five people of five_celebrity_faces (validation carved from
+    train/), trained once per test session and saved: ``.classifier``, ``.folder``, ``.cache``
+    (its feature cache, which later trainings on the same photos reuse), ``.root``, ``.probes``
+    (one test photo per person, in label order) and ``.photos`` (the dataset's folder)."""
+    pytest.importorskip("dlib", reason="the dlib backbone needs dlib: pip install dlib-bin face_recognition_models")
+    import facerec
+
+    photos = datasets / "five_celebrity_faces"
+    root = tmp_path_factory.mktemp("celebrity-model")
+    cache = root / "cache"
+    classifier = facerec.train(photos / "train", backbone="dlib", cache_dir=cache)
+    folder = classifier.save(root / "saved")
+    probes = [sorted((photos / "test" / label).iterdir())[0] for label in classifier.labels]
+    return SimpleNamespace(classifier=classifier, folder=folder, cache=cache, root=root, probes=probes, photos=photos)
+
+
 @pytest.fixture
 def make_dataset(tmp_path):
     """Write ``<label>/<n>.png`` colour images; returns the folder."""
@@ -111,18 +130,21 @@ def make_dataset(tmp_path):
 
 
 # ============================================================================================
-# The app (app.py), launched once per test session for tests/test_app.py and test_browser.py
+# The app (facerec.app), launched once per test session for tests/test_app.py and test_browser.py
 #
-# Configured as its docstring documents for tests and offline demos: an untrained VGG16 at 32
+# Configured as its settings document for tests and offline demos: an untrained VGG16 at 32
 # pixels (FACEREC_WEIGHTS=none, FACEREC_IMAGE_SIZE=32), workspaces and Gradio's temporary files
 # in folders of their own, so tests can look inside them. Fixture `facerec_app` yields an
-# `AppServer`: .url, .module (the imported app), .workspaces_root, .gradio_temp.
+# `AppServer`: .url, .module (facerec.app), .demo, .workspaces (the visitors' Workspaces),
+# .workspaces_root, .gradio_temp.
 # ============================================================================================
 
 
 class AppServer:
     def __init__(self, module, url: str, workspaces_root: Path, gradio_temp: Path):
         self.module, self.url, self.workspaces_root, self.gradio_temp = module, url, workspaces_root, gradio_temp
+        self.demo = module.demo
+        self.workspaces = module.app_context().workspaces
 
     def workspace_folders(self) -> list[Path]:
         return sorted(self.workspaces_root.glob("session-*"))
@@ -139,14 +161,14 @@ def facerec_app(tmp_path_factory) -> Iterator[AppServer]:
                 "GRADIO_TEMP_DIR": str(gradio_temp), "GRADIO_ANALYTICS_ENABLED": "False"}
     previous = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    app = importlib.import_module("app")
+    app = importlib.import_module("facerec.app")
     _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1")
+    server = AppServer(app, url, workspaces_root, gradio_temp)
     try:
-        yield AppServer(app, url, workspaces_root, gradio_temp)
+        yield server
     finally:
-        app.demo.close()
-        app.WORKSPACES.close()
+        server.demo.close()
+        server.workspaces.close()
         for name, value in previous.items():
             if value is None:
                 os.environ.pop(name, None)

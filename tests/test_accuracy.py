@@ -6,7 +6,8 @@ import facerec
 def test_recognizes_people_it_was_trained_on_well_above_chance(datasets, tmp_path):
     # The HED trunk is pinned (not "auto"), so the test means the same on a machine that could
     # download ImageNet weights.
-    classifier = facerec.train(datasets / "orl_att_faces" / "train", weights="hed-bsds500", cache_dir=tmp_path / "cache")
+    classifier = facerec.train(datasets / "orl_att_faces" / "train", backbone="vgg16", weights="hed-bsds500",
+                               cache_dir=tmp_path / "cache")
     assert "HED" in classifier.report["weights"]
     assert classifier.report["no_face"] == [] or len(classifier.report["no_face"]) <= 2
 

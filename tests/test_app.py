@@ -99,7 +99,7 @@ def probabilities(label_output: dict) -> dict[str, float]:
 def test_every_event_has_its_own_explicit_api_name(facerec_app, client):
     named = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert ENDPOINTS <= named
-    api_names = [fn.api_name for fn in facerec_app.module.demo.fns.values() if fn.api_visibility != "private"]
+    api_names = [fn.api_name for fn in facerec_app.demo.fns.values() if fn.api_visibility != "private"]
     assert len(api_names) == len(set(api_names)) and all(api_names)
 
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import FAST
 
 import facerec
-from facerec import backbones, networks
+from facerec.backbones import applications, networks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,23 +19,23 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_an_explicit_weights_file_wins_and_is_recorded(tmp_path):
     path = tmp_path / "my_vgg16.weights.h5"
     keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3)).save_weights(path)
-    chosen = backbones.resolve_weights("vgg16", path)
+    chosen = applications.resolve_weights("vgg16", path)
     assert chosen.kind == "file" and chosen.path == str(path) and "my_vgg16.weights.h5" in chosen.description
-    assert chosen.fingerprint == "sha256:" + backbones.file_sha256(path)
+    assert chosen.fingerprint == "sha256:" + applications.file_sha256(path)
 
 
 def test_the_offline_trunk_loads_the_hed_convolutions_into_vgg16():
-    chosen = backbones.resolve_weights("vgg16", "hed-bsds500")
+    chosen = applications.resolve_weights("vgg16", "hed-bsds500")
     assert chosen.kind == "hed-bsds500" and "HED" in chosen.description
-    trunk = networks.build_trunk(backbones.get_spec("vgg16"), chosen, 64)
-    untrained = networks.build_trunk(backbones.get_spec("vgg16"), backbones.resolve_weights("vgg16", None), 64)
+    trunk = networks.build_trunk(applications.get_spec("vgg16"), chosen, 64)
+    untrained = networks.build_trunk(applications.get_spec("vgg16"), applications.resolve_weights("vgg16", None), 64)
     for name in ("block1_conv1", "block4_conv3", "block5_conv3"):
         assert not np.allclose(trunk.get_layer(name).get_weights()[0], untrained.get_layer(name).get_weights()[0])
     assert all(not layer.trainable for layer in trunk.layers)
 
 
 def test_untrained_weights_are_the_same_every_build():
-    spec, chosen = backbones.get_spec("vgg16"), backbones.resolve_weights("vgg16", None)
+    spec, chosen = applications.get_spec("vgg16"), applications.resolve_weights("vgg16", None)
     first, second = (networks.build_trunk(spec, chosen, 32) for _ in range(2))
     assert np.array_equal(first.get_layer("block3_conv2").get_weights()[0], second.get_layer("block3_conv2").get_weights()[0])
 
@@ -43,7 +43,7 @@ def test_untrained_weights_are_the_same_every_build():
 def test_auto_falls_back_to_the_offline_trunk_when_imagenet_cannot_be_downloaded(tmp_path):
     """A real failed download: an empty Keras cache and every connection sent to a closed port."""
     code = (
-        "import facerec.backbones as b\n"
+        "import facerec.backbones.applications as b\n"
         "chosen = b.resolve_weights('vgg16', 'auto')\n"
         "print(chosen.kind)\n"
         "try:\n"
@@ -71,8 +71,8 @@ def test_mobilenet_trains_with_its_own_preprocessing(make_dataset, tmp_path):
 
 def test_unknown_backbones_and_weights_are_refused():
     with pytest.raises(ValueError, match="unknown backbone"):
-        backbones.resolve_weights("resnet50")
+        applications.resolve_weights("resnet50")
     with pytest.raises(ValueError, match="is none of these"):
-        backbones.resolve_weights("vgg16", "/no/such/file.h5")
+        applications.resolve_weights("vgg16", "/no/such/file.h5")
     with pytest.raises(ValueError, match="cannot serve as MobileNet"):
-        backbones.resolve_weights("mobilenet", "hed-bsds500")
+        applications.resolve_weights("mobilenet", "hed-bsds500")

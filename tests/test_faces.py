@@ -8,7 +8,8 @@ import pytest
 
 import facerec
 from facerec import load_image
-from facerec.faces import Face, crop_face
+from facerec.detection import Face
+from facerec.faces import crop_face
 
 CELEBRITY = "five_celebrity_faces/train/jerry_seinfeld/httpwwwpsychiatrictimescomsitesdefaultfilesimagesmediaPTMofficSeinfeldjpg.jpg"
 OTHER_CELEBRITY = "five_celebrity_faces/train/ben_afflek/httpcsvkmeuaeccjpg.jpg"

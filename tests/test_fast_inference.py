@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facerec import backbones, fast_inference
-from facerec.pipeline import BATCH_SIZE, FaceSettings, KerasPipeline
+from facerec.backbones import applications, fast_inference
+from facerec.backbones.keras import BATCH_SIZE, KerasPipeline
+from facerec.detection import FaceSettings
 
 litert = pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert is not installed (the fast path is optional)")
 
@@ -14,7 +15,7 @@ litert = pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-liter
 @pytest.fixture(scope="module")
 def pipeline() -> KerasPipeline:
     # A private pipeline (not the shared one): its forward pass is chosen per pipeline.
-    return KerasPipeline(backbone="vgg16", weights=backbones.resolve_weights("vgg16", None),
+    return KerasPipeline(backbone="vgg16", weights=applications.resolve_weights("vgg16", None),
                          image_size=32, faces=FaceSettings(enabled=False))
 
 

@@ -1,4 +1,4 @@
-"""Per-visitor workspaces (facerec.workspaces): private folders, background training, clean-up."""
+"""Per-visitor workspaces (facerec.app.sessions): private folders, background training, clean-up."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from conftest import COLOURS, FAST, colour_image
 
 from facerec.features import Stopped
-from facerec.workspaces import ADDED, DUPLICATE, NO_FACE, Workspaces
+from facerec.app.sessions import ADDED, DUPLICATE, NO_FACE, Workspaces
+from facerec.settings import TrainingSettings
 
 
 @pytest.fixture
@@ -63,9 +64,9 @@ def test_frames_face_mode_duplicates_and_the_image_limit(workspaces):
 def test_background_training_reports_epochs_and_refuses_a_second(workspaces):
     workspace = workspaces.get("s")
     fill(workspace)
-    run = workspace.start_training(**FAST)
+    run = workspace.start_training(TrainingSettings(**FAST))
     with pytest.raises(ValueError, match="already running"):
-        workspace.start_training(**FAST)
+        workspace.start_training(TrainingSettings(**FAST))
     stages = {update.stage for update in run.updates()}
     assert run.wait(60) and run.error is None and workspace.classifier is run.classifier
     assert {"features", "training", "evaluating"} <= stages
@@ -76,14 +77,14 @@ def test_background_training_reports_epochs_and_refuses_a_second(workspaces):
 def test_stopped_before_any_epoch_and_closing_during_training(workspaces):
     workspace = workspaces.get("s")
     fill(workspace)
-    run = workspace.start_training(**FAST)
+    run = workspace.start_training(TrainingSettings(**FAST))
     run.stop.set()
     run.wait(60)
     assert isinstance(run.error, Stopped) and workspace.classifier is None
 
     closing = workspaces.get("closing")
     fill(closing)
-    run = closing.start_training(**{**FAST, "epochs": 500, "learning_rate": 1e-5})
+    run = closing.start_training(TrainingSettings(**{**FAST, "epochs": 500, "learning_rate": 1e-5}))
     workspaces.end("closing")
     assert run.stop.is_set()
     assert run.wait(60) and not closing.folder.exists() and closing.classifier is None

@@ -3,7 +3,7 @@
     workspaces = Workspaces()                    # under a private temporary folder
     workspace = workspaces.get(session_id)       # created on first use
     workspace.dataset.add("alice", photo)
-    run = workspace.start_training(epochs=30)    # trains in a background thread
+    run = workspace.start_training(TrainingSettings(epochs=30))   # trains in a background thread
     for update in run.updates(): ...             # TrainingUpdate objects, until it ends
     workspaces.end(session_id)                   # deletes the folder (once training has stopped)
 
@@ -34,8 +34,9 @@ import numpy as np
 from facerec import atomic
 from facerec.classifier import Classifier
 from facerec.dataset import Dataset
+from facerec.detection import FaceSettings, get_detector
 from facerec.faces import crop_sample
-from facerec.training import TrainingUpdate, train
+from facerec.training import TrainingSettings, TrainingUpdate, train
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +58,8 @@ class BackgroundTraining:
         classifier: the result once it succeeded; ``error`` the exception once it failed.
     """
 
-    def __init__(self, dataset: Dataset, cache_dir: Path, settings: dict, on_finish=None):
-        self.settings = dict(settings)
+    def __init__(self, dataset: Dataset, cache_dir: Path, settings: TrainingSettings, on_finish=None):
+        self.settings = settings
         self.stop = threading.Event()
         self.history: list[dict] = []
         self.classifier: Classifier | None = None
@@ -84,7 +85,7 @@ class BackgroundTraining:
 
     def _run(self, dataset: Dataset, cache_dir: Path) -> None:
         try:
-            self.classifier = train(dataset, cache_dir=cache_dir, on_update=self._notify, stop=self.stop, **self.settings)
+            self.classifier = train(dataset, self.settings, cache_dir=cache_dir, on_update=self._notify, stop=self.stop)
         except BaseException as error:  # noqa: BLE001 (handed to whoever reads the result)
             self.error = error
         finally:
@@ -145,13 +146,11 @@ class Workspace:
         return outcome
 
     def _add_frame(self, label: str, frame: np.ndarray, *, faces: bool) -> str:
-        from facerec.api import detect_faces
-
         if faces:
-            found = detect_faces(frame)
+            found = get_detector(FaceSettings()).detect(frame)
             if not found:
                 return NO_FACE
-            frame = crop_sample(frame, found[0]["box"])
+            frame = crop_sample(frame, found[0].box)
         self.check_room()
         before = self.dataset.labels().get(label.strip(), 0)
         self.dataset.add(label, frame)
@@ -169,8 +168,8 @@ class Workspace:
 
     # Training ------------------------------------------------------------------------------
 
-    def start_training(self, **settings) -> BackgroundTraining:
-        """Start training on the dataset in the background (see :func:`facerec.train` for settings).
+    def start_training(self, settings: TrainingSettings) -> BackgroundTraining:
+        """Start training on the dataset in the background (see :func:`facerec.train` for the settings).
 
         Raises:
             ValueError: a training of this workspace is still running.

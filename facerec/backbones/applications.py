@@ -1,4 +1,4 @@
-"""The pretrained networks facerec builds on, and which weights each one gets.
+"""The ``keras.applications`` backbones (VGG16, MobileNet): how to build each, and which weights it gets.
 
 Weights resolve in this order for ``weights="auto"`` (the default):
 
@@ -89,7 +89,7 @@ def _build_mobilenet(input_shape, weights):
     return keras.applications.MobileNet(include_top=False, weights=weights, input_shape=input_shape)
 
 
-BACKBONES: dict[str, BackboneSpec] = {
+KERAS_BACKBONES: dict[str, BackboneSpec] = {
     "vgg16": BackboneSpec(
         name="vgg16",
         title="VGG16",
@@ -113,9 +113,9 @@ BACKBONES: dict[str, BackboneSpec] = {
 def get_spec(backbone: str) -> BackboneSpec:
     """The spec of a Keras backbone by name (``"vgg16"`` or ``"mobilenet"``)."""
     try:
-        return BACKBONES[backbone]
+        return KERAS_BACKBONES[backbone]
     except KeyError:
-        raise ValueError(f"unknown backbone {backbone!r}; choose one of {sorted(BACKBONES)}") from None
+        raise ValueError(f"unknown backbone {backbone!r}; choose one of {sorted(KERAS_BACKBONES)}") from None
 
 
 def resolve_weights(backbone: str, weights: str | os.PathLike | None = AUTO, *, image_size: int = 224) -> BackboneWeights:

