@@ -177,6 +177,9 @@ def _train(arguments) -> int:
     bars: dict[str, tqdm] = {}
 
     def on_update(update) -> None:
+        if not update.total:  # A step without a count (loading the backbone): one line.
+            tqdm.write(update.message, file=sys.stderr)
+            return
         bar = bars.get(update.stage)
         if bar is None:
             bar = bars[update.stage] = tqdm(total=update.total, desc=update.stage, unit="image" if update.stage == "features" else "epoch")

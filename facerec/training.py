@@ -35,13 +35,16 @@ from facerec.settings import TrainingSettings
 logger = logging.getLogger(__name__)
 
 VALIDATION_BATCH_SIZE = 1024
+# Backbone passes (images times views) from which converting for the fast path pays back (see _prepare_fast_path).
+FAST_PATH_MIN_PASSES = 1500
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainingUpdate:
     """Progress of a training run, for progress bars and live curves.
 
-    ``stage`` is ``"features"`` (``done`` of ``total`` images), ``"training"`` (``done`` of
+    ``stage`` is ``"preparing"`` (loading the backbone, converting it for the fast path: no
+    count), ``"features"`` (``done`` of ``total`` images), ``"training"`` (``done`` of
     ``total`` epochs, with that epoch's ``metrics``: ``loss``, ``accuracy``, ``val_loss``,
     ``val_accuracy``) or ``"evaluating"``. ``message`` says it in words.
     """
@@ -110,13 +113,16 @@ def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None =
     label_index = {label: index for index, label in enumerate(labels)}
     notify = on_update or (lambda update: None)
 
-    pipeline = backbones.get_backbone(config.backbone).pipeline_class().build(
+    backbone = backbones.get_backbone(config.backbone)
+    notify(TrainingUpdate("preparing", 0, 0, f"loading the {backbone.title} backbone"))
+    pipeline = backbone.pipeline_class().build(
         backbone=config.backbone, weights=config.weights, image_size=config.image_size,
         faces=config.face_settings(), trainable_layers=config.trainable_layers,
     )
     logger.info("backbone %s with %s", config.backbone, pipeline.weights.description)
     cache = Cache(cache_dir)
     everything = training_samples + validation_samples
+    _prepare_fast_path(pipeline, len(everything) * len(scoring_views(config.test_time_flip)) + len(training_samples) * config.augment, notify)
     tables = _compute_tables(pipeline, cache, training_samples, validation_samples, label_index, config, notify, stop)
     training_table, validation_table = tables
     _check_rows(training_table, labels)
@@ -165,6 +171,17 @@ def _training_split(data, config: TrainingSettings) -> tuple[list[Sample], list[
             raise ValueError(f"test/ has labels that train/ lacks: {sorted(unknown)}")
         return training, validation
     return split_samples(Dataset(root).samples(), config.validation_split, seed=config.seed)
+
+
+def _prepare_fast_path(pipeline, passes: int, notify) -> None:
+    """Convert the frozen network for the fast CPU runtime before a job large enough to win the
+    conversion back (about 40 s on a quiet 2-core machine for VGG16, saving 0.045 s per image
+    view: 5.3 against 4.3 per second), and say so; a smaller job runs as it is."""
+    if pipeline.fast_path_converted or passes < FAST_PATH_MIN_PASSES:
+        return
+    notify(TrainingUpdate("preparing", 0, 0, "converting the backbone for the fast CPU path: once per machine, "
+                                             "about a minute"))
+    pipeline.prepare_fast_path()
 
 
 def _compute_tables(pipeline, cache, training_samples, validation_samples, label_index, config, notify, stop):

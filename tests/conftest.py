@@ -47,6 +47,9 @@ os.environ["HF_HOME"] = _HF_HOME
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 for _variable in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ.pop(_variable, None)
+# facerec's machine-wide cache (converted networks, features when no cache_dir is given): the
+# session's own, so that tests neither read nor fill the user's ~/.cache/facerec.
+os.environ["FACEREC_CACHE"] = tempfile.mkdtemp(prefix="facerec-cache-")
 
 
 @pytest.fixture(scope="session")

@@ -88,3 +88,31 @@ def test_stopped_before_any_epoch_and_closing_during_training(workspaces):
     workspaces.end("closing")
     assert run.stop.is_set()
     assert run.wait(60) and not closing.folder.exists() and closing.classifier is None
+
+
+def test_a_silent_step_is_announced_again_with_its_duration(workspaces):
+    """A step that says nothing for a while (loading a network, converting it for the fast path)
+    comes again with the seconds spent on it, so the page never looks frozen. Here the step is
+    made silent by holding the shared backbone while training waits for it."""
+    from facerec.backbones.keras import KerasPipeline
+    from facerec.detection import FaceSettings
+
+    settings = TrainingSettings(**FAST)
+    backbone = KerasPipeline.build(backbone="vgg16", weights=None, image_size=settings.image_size,
+                                   faces=FaceSettings(enabled=False))  # the one training shares
+    workspace = workspaces.get("s")
+    fill(workspace)
+    messages = []
+    with backbone._lock:  # the frozen pass waits: a silent step
+        run = workspace.start_training(settings)
+        updates = run.updates(heartbeat_seconds=0.05)
+        while not any(silent_step(message) for message in messages):
+            messages.append(next(updates).message)
+    messages += [update.message for update in updates]
+    assert run.wait(60) and run.error is None
+    assert messages[-1] == "done"
+
+
+def silent_step(message: str) -> bool:
+    """A heartbeat: a step's last update again, with the seconds it has taken (it waits for the held backbone)."""
+    return message.endswith(" s)")

@@ -16,6 +16,8 @@ temporary root) when the process exits.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import dataclasses
 import io
 import logging
 import os
@@ -44,6 +46,8 @@ FOLDER_PREFIX = "session-"
 DEFAULT_IDLE_TIMEOUT = 3 * 3600.0
 DEFAULT_MAX_IMAGES = 2000
 SWEEP_INTERVAL = 60.0
+# A step of a training that says nothing for this long is announced again, with its duration.
+HEARTBEAT_SECONDS = 1.0
 
 # What storing one camera frame did.
 ADDED, DUPLICATE, NO_FACE = "added", "duplicate", "no face"
@@ -74,9 +78,22 @@ class BackgroundTraining:
     def running(self) -> bool:
         return not self._done.is_set()
 
-    def updates(self) -> Iterator[TrainingUpdate]:
-        """Progress as it happens, until training ends (for one consumer)."""
-        while (update := self._updates.get()) is not None:
+    def updates(self, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> Iterator[TrainingUpdate]:
+        """Progress as it happens, until training ends (for one consumer). When a step is silent
+        for ``heartbeat_seconds`` (loading a network, a conversion), its update comes again with
+        the seconds spent on it, so a page never looks frozen."""
+        latest, since = None, time.monotonic()
+        while True:
+            try:
+                update = self._updates.get(timeout=heartbeat_seconds)
+            except queue.Empty:
+                if latest is not None:
+                    yield dataclasses.replace(latest, message=f"{latest.message} ({time.monotonic() - since:.0f} s)",
+                                              metrics=None)
+                continue
+            if update is None:
+                return
+            latest, since = update, time.monotonic()
             yield update
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -192,6 +209,7 @@ class Workspace:
     def _training_finished(self, run: BackgroundTraining) -> None:
         if run.classifier is not None and not self.closed:
             self.classifier = run.classifier
+            convert_between_jobs(run.classifier.pipeline)
         if self.closed:
             self._delete_folder()
 
@@ -318,6 +336,33 @@ class Workspaces:
                 self.sweep()
             except Exception:  # noqa: BLE001 (a failed sweep is retried next time)
                 logger.exception("sweeping idle workspaces failed")
+
+
+_converting: set[int] = set()
+_converting_lock = threading.Lock()
+
+
+def convert_between_jobs(pipeline) -> None:
+    """Convert a pipeline's backbone for the fast CPU path in a low-priority background thread, once
+    per machine (see :mod:`facerec.backbones.fast_inference`): the app pays that minute between
+    jobs, never inside one, and every later training, photo and live view of it runs faster."""
+    if pipeline.fast_path_converted:
+        return
+    with _converting_lock:
+        if id(pipeline) in _converting:
+            return
+        _converting.add(id(pipeline))
+
+    def convert() -> None:
+        try:
+            with contextlib.suppress(OSError, AttributeError):  # Linux: a thread has its own priority.
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+            pipeline.prepare_fast_path()
+        finally:
+            with _converting_lock:
+                _converting.discard(id(pipeline))
+
+    threading.Thread(target=convert, name="facerec-fast-path", daemon=True).start()
 
 
 def zip_folder(folder: Path) -> bytes:

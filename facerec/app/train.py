@@ -156,6 +156,8 @@ class TrainTab:
             if update.total:
                 unit = "images" if update.stage == "features" else "epochs"
                 progress((update.done, update.total), desc=sentence(update.message), unit=unit)
+            else:
+                progress(None, desc=sentence(update.message))
             if update.metrics:
                 yield self.live_views(run)
         yield self.finished_views(workspace, run)

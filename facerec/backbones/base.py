@@ -40,6 +40,7 @@ class Pipeline(Protocol):
         output_count: how many arrays :meth:`frozen_outputs` returns per crop.
         distance_threshold: for a metric embedding (same person, small distance), the default
             distance beyond which a face is unknown; None for other backbones.
+        fast_path_converted: a faster runtime's copy of the frozen network is on this machine.
     """
 
     backbone: str
@@ -67,6 +68,13 @@ class Pipeline(Protocol):
 
     def signature(self) -> str:
         """Identifies everything that determines the cached outputs; part of every cache key."""
+
+    fast_path_converted: bool
+
+    def prepare_fast_path(self) -> bool:
+        """Switch the frozen pass to a faster runtime now, converting once per machine if needed
+        (slow: call it where that is shown, see :mod:`facerec.backbones.fast_inference`); False
+        where there is none."""
 
     def detector_signature(self) -> str:
         """Identifies what finds the faces; part of the cache key of detected boxes."""

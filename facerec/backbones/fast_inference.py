@@ -1,16 +1,22 @@
 """A faster frozen forward pass on the CPU: the frozen Keras model exported to LiteRT, run by XNNPACK.
 
-The frozen part of a pipeline never changes, so it can be exported once per process to LiteRT
-(TFLite) and run by the XNNPACK CPU kernels, which do the same VGG16 forward pass 15-25% faster
-than TensorFlow's oneDNN kernels (5.3 against 4.3 images/s at batch 32 on a quiet 2-core AMD EPYC,
-97% of its measured matmul rate: ``bench/results/throughput.md``). The outputs are the same floats
-up to rounding (tested). This is used only when it can help and cannot hurt:
+The frozen part of a pipeline never changes, so it can be exported to LiteRT (TFLite) and run by
+the XNNPACK CPU kernels, which do the same VGG16 forward pass 15-25% faster than TensorFlow's
+oneDNN kernels (5.3 against 4.3 images/s at batch 32 on a quiet 2-core AMD EPYC, 97% of its
+measured matmul rate: ``bench/results/throughput.md``). The outputs are the same floats up to
+rounding (tested).
+
+Exporting and converting VGG16 takes about 40 s on a quiet 2-core machine (100 s on a busy
+one), which a small job would never win back. So it is paid at most once per network on a
+machine: the converted model is kept in facerec's cache (``<cache>/litert/``, see
+:func:`facerec.cache.default_cache_dir`) and loaded in a second by every later pipeline,
+process and restart. A forward pass never converts by itself: :meth:`FrozenForward.prepare`
+does, when a caller decides it pays (a large training job, or an app between jobs, in the
+background). It is used only where it can help and cannot hurt:
 
 * ``ai-edge-litert`` is installed (``requirements.txt`` has it; without it the Keras path runs);
 * there is no GPU (TensorFlow on a GPU is faster);
-* ``FACEREC_FAST_INFERENCE`` is not ``0`` (set it to ``0`` to turn the fast path off);
-* the pipeline has already run :data:`WARM_UP_IMAGES` images with Keras (the export takes a
-  few seconds, which a one-off prediction would not win back).
+* ``FACEREC_FAST_INFERENCE`` is not ``0`` (set it to ``0`` to turn the fast path off).
 
 Any failure to export or load falls back to Keras with a warning, never to a wrong answer.
 """
@@ -20,16 +26,21 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
+from facerec import atomic
+from facerec.cache import default_cache_dir
+
 logger = logging.getLogger(__name__)
 
 ENVIRONMENT_SWITCH = "FACEREC_FAST_INFERENCE"
-# Images run with Keras before switching to LiteRT: the export (a few seconds) is paid only by
-# a pipeline that is used for more than a handful of predictions.
-WARM_UP_IMAGES = 64
+CACHE_FOLDER = "litert"
+# Conversions run one at a time in a process: each takes every core for tens of seconds.
+_conversion_lock = threading.Lock()
 
 
 def available() -> bool:
@@ -48,7 +59,7 @@ def available() -> bool:
 class LiteRTRunner:
     """A Keras model (one float32 image input, any outputs) exported to LiteRT and run by XNNPACK.
 
-    Not thread-safe: callers serialise calls (:class:`facerec.pipeline.KerasPipeline` does).
+    Not thread-safe: callers serialise calls (:class:`facerec.backbones.keras.KerasPipeline` does).
     """
 
     def __init__(self, model_content: bytes, output_count: int, *, threads: int | None = None):
@@ -65,14 +76,7 @@ class LiteRTRunner:
     @classmethod
     def from_keras(cls, model, *, threads: int | None = None) -> LiteRTRunner:
         """Export ``model`` (input ``(None, height, width, 3)``) to LiteRT in memory and load it."""
-        import tensorflow as tf
-
-        signature = [tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)]
-        with tempfile.TemporaryDirectory(prefix="facerec-litert-") as folder:
-            path = Path(folder) / "frozen.tflite"
-            model.export(str(path), format="litert", verbose=False, input_signature=signature)
-            content = path.read_bytes()
-        return cls(content, len(model.outputs), threads=threads)
+        return cls(export(model), len(model.outputs), threads=threads)
 
     def run(self, images: np.ndarray) -> list[np.ndarray]:
         """The model's outputs, in its output order, for a float32 batch."""
@@ -87,48 +91,102 @@ class LiteRTRunner:
 
 
 class FrozenForward:
-    """Runs a frozen Keras model on float32 batches (outputs always as a list): with Keras for
-    the first ``warm_up_images`` images, then with LiteRT when :func:`available`.
+    """Runs a frozen Keras model on float32 batches (outputs always as a list): with LiteRT when a
+    converted copy of it is in the cache (and :func:`available`), else with Keras.
 
-    Exporting costs a few seconds once; it pays back after a few dozen images (15-25% faster
-    per 224-pixel VGG16 image, see ``bench/results/throughput.md``), so a one-off
-    prediction or a tiny dataset never pays it, and the app, a training run or an evaluation
-    switches early.
+    Args:
+        model: the frozen Keras model (one float32 image input).
+        key: identifies the model's architecture and weights; names its converted copy in the cache.
+        cache_dir: facerec's cache folder (default :func:`facerec.cache.default_cache_dir`).
     """
 
-    def __init__(self, model, *, warm_up_images: int | None = None):
-        self.model = model
-        self.warm_up_images = WARM_UP_IMAGES if warm_up_images is None else warm_up_images
-        self.images = 0
+    def __init__(self, model, *, key: str, cache_dir: str | os.PathLike | None = None):
+        self.model, self.key = model, key
+        self.path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / CACHE_FOLDER / f"{key}.tflite"
         self.runner: LiteRTRunner | None = None
-        self._decided = False
+        self._looked = False
+        self._lock = threading.Lock()
 
     @property
     def backend(self) -> str:
         """``"litert"`` once switched, else ``"keras"``."""
         return "litert" if self.runner is not None else "keras"
 
+    @property
+    def converted(self) -> bool:
+        """Whether a converted copy is in the cache (so :meth:`prepare` costs a second, not a conversion)."""
+        return self.path.is_file()
+
     def __call__(self, images: np.ndarray) -> list[np.ndarray]:
-        if not self._decided and self.images >= self.warm_up_images:
-            self._decided = True
-            self.runner = _export(self.model) if available() else None
-        if self.runner is not None:
-            return self.runner.run(images)
-        self.images += len(images)
+        with self._lock:
+            if not self._looked:
+                self._looked = True
+                if available() and self.converted:
+                    self.runner = self._load()
+            runner = self.runner
+        if runner is not None:
+            return runner.run(images)
         outputs = self.model.predict_on_batch(images)
         return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
+    def prepare(self) -> bool:
+        """Switch to LiteRT now, converting (once per machine) if the cache has no copy yet; returns
+        whether the fast path is on. Blocks for the conversion: call it where that is shown or
+        where nobody waits."""
+        if not available():
+            return False
+        with _conversion_lock:
+            runner = self._load() if self.converted else self._convert()
+        with self._lock:
+            self._looked = True
+            if self.runner is None:
+                self.runner = runner
+        return self.runner is not None
 
-def _export(model) -> LiteRTRunner | None:
+    def _convert(self) -> LiteRTRunner | None:
+        started = time.monotonic()
+        try:
+            content = export(self.model)
+            runner = LiteRTRunner(content, len(self.model.outputs))
+        except Exception as error:  # The converter raises many types; the Keras path always works.
+            logger.warning("LiteRT export of the frozen model failed (%s: %s); staying with Keras", type(error).__name__, error)
+            return None
+        atomic.write_bytes(self.path, content)
+        logger.info("frozen forward pass: converted for LiteRT with XNNPACK in %.0f s, kept in %s",
+                    time.monotonic() - started, self.path.parent)
+        return runner
+
+    def _load(self) -> LiteRTRunner | None:
+        try:
+            runner = LiteRTRunner(self.path.read_bytes(), len(self.model.outputs))
+        except Exception as error:  # A damaged or foreign file: convert it again next time.
+            logger.warning("the converted model %s cannot be loaded (%s: %s); it will be converted again",
+                           self.path, type(error).__name__, error)
+            self.path.unlink(missing_ok=True)
+            return None
+        logger.info("frozen forward pass: LiteRT with XNNPACK (converted model from the cache)")
+        return runner
+
+
+def export(model) -> bytes:
+    """``model`` (input ``(None, height, width, 3)``) exported to LiteRT, as the bytes of a ``.tflite`` file."""
+    import tensorflow as tf
+
+    signature = [tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)]
+    with tempfile.TemporaryDirectory(prefix="facerec-litert-") as folder:
+        path = Path(folder) / "frozen.tflite"
+        model.export(str(path), format="litert", verbose=False, input_signature=signature)
+        return path.read_bytes()
+
+
+def converter_versions() -> str:
+    """The TensorFlow and LiteRT versions, part of every converted model's key."""
+    import importlib.metadata
+
+    import tensorflow as tf
+
     try:
-        runner = LiteRTRunner.from_keras(model)
-    except Exception as error:  # The converter raises many types; the Keras path always works.
-        logger.warning("LiteRT export of the frozen model failed (%s: %s); staying with Keras", type(error).__name__, error)
-        return None
-    logger.info("frozen forward pass: switched to LiteRT with XNNPACK")
-    return runner
-
-
-def frozen_forward(model) -> FrozenForward:
-    """The forward pass of a frozen Keras model that switches to LiteRT when it pays (see :class:`FrozenForward`)."""
-    return FrozenForward(model)
+        litert = importlib.metadata.version("ai-edge-litert")
+    except importlib.metadata.PackageNotFoundError:
+        litert = "none"
+    return f"tf{tf.__version__}-litert{litert}"

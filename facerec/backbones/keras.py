@@ -21,6 +21,8 @@ from facerec.detection import Face, FaceSettings, get_detector
 from facerec.faces import crop_face
 
 BATCH_SIZE = 32
+# Part of the network signature: bump it when the frozen network's outputs change for the same settings.
+NETWORK_VERSION = 2
 
 _shared_pipelines: dict[tuple, "KerasPipeline"] = {}
 _shared_lock = threading.Lock()
@@ -52,7 +54,7 @@ class KerasPipeline:
         self.frozen = frozen
         self.features = features
         self._lock = threading.Lock()
-        self._forward = None  # the frozen pass, chosen on first use (see facerec.fast_inference)
+        self._forward: fast_inference.FrozenForward | None = None  # made on first use
 
     @classmethod
     def build(cls, *, backbone: str, weights, image_size: int, faces: FaceSettings, trainable_layers: int = 0) -> KerasPipeline:
@@ -96,16 +98,27 @@ class KerasPipeline:
 
     def signature(self) -> str:
         """Identifies everything that determines the cached outputs; part of every cache key."""
-        described = {
+        return _digest({"network": self.network_signature(), "faces": self.faces.to_dict()})
+
+    def network_signature(self) -> str:
+        """Identifies the frozen network alone (architecture and weights), whatever feeds it."""
+        return _digest({
             "backbone": self.backbone,
             "weights": self.weights.fingerprint,
             "image_size": self.image_size,
             "trainable_layers": self.trainable_layers,
             "feature_layers": self.spec.feature_layers,
-            "faces": self.faces.to_dict(),
-            "version": 2,
-        }
-        return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
+            "version": NETWORK_VERSION,
+        })
+
+    @property
+    def forward(self) -> fast_inference.FrozenForward:
+        """The frozen forward pass: LiteRT once converted (see :mod:`facerec.backbones.fast_inference`), else Keras."""
+        with self._lock:
+            if self._forward is None:
+                key = _digest({"network": self.network_signature(), "converter": fast_inference.converter_versions()})
+                self._forward = fast_inference.FrozenForward(self.frozen, key=f"{self.backbone}-{self.image_size}-{key}")
+            return self._forward
 
     @classmethod
     def describe_weights(cls, backbone: str, weights, image_size: int) -> str:
@@ -115,6 +128,16 @@ class KerasPipeline:
             ValueError: they cannot be had (named, with what to do instead).
         """
         return applications.resolve_weights(backbone, weights, image_size=image_size).description
+
+    @property
+    def fast_path_converted(self) -> bool:
+        """Whether the fast runtime's copy of the frozen network is on this machine already."""
+        return fast_inference.available() and self.forward.converted
+
+    def prepare_fast_path(self) -> bool:
+        """Switch the frozen pass to LiteRT now, converting the network once per machine if needed
+        (tens of seconds); False where the fast path is off or failed."""
+        return self.forward.prepare()
 
     def detector_signature(self) -> str:
         return self.faces.detection_signature()
@@ -140,10 +163,9 @@ class KerasPipeline:
         results = []
         for start in range(0, len(crops), BATCH_SIZE):
             batch = np.asarray(crops[start : start + BATCH_SIZE], dtype="float32")
+            forward = self.forward
             with self._lock:
-                if self._forward is None:
-                    self._forward = fast_inference.frozen_forward(self.frozen)
-                results.append(self._forward(batch))
+                results.append(forward(batch))
         return [np.concatenate([batch[index] for batch in results]) for index in range(len(results[0]))]
 
     def end_to_end_model(self, head: keras.Model) -> keras.Model:
@@ -161,3 +183,7 @@ class KerasPipeline:
             "trainable_layers": self.trainable_layers,
             "faces": self.faces.to_dict(),
         }
+
+
+def _digest(described: dict) -> str:
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
