@@ -50,6 +50,9 @@ for _variable in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANS
 # facerec's machine-wide cache (converted networks, features when no cache_dir is given): the
 # session's own, so that tests neither read nor fill the user's ~/.cache/facerec.
 os.environ["FACEREC_CACHE"] = tempfile.mkdtemp(prefix="facerec-cache-")
+# No conversion for the fast CPU path behind the tests' backs (the app converts between jobs: a
+# minute of CPU each); tests/test_fast_inference.py switches it on where it is the subject.
+os.environ["FACEREC_FAST_INFERENCE"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from conftest import FAST
 import facerec
 from facerec.dataset import Dataset
 from facerec.dlib_models import INSTALL_COMMAND
-from facerec.backbones import BACKBONES, get_backbone
+from facerec.backbones import get_backbone
 from facerec.detection import Face, FaceSettings, FallbackDetector
 from facerec.open_set import unknown_rates
 from facerec.prototypes import Prototypes

@@ -9,7 +9,8 @@ import gradio as gr
 import pandas as pd
 
 from facerec import backbones, devices
-from facerec.app.sessions import BackgroundTraining, Workspace
+from facerec.app.jobs import BackgroundTraining
+from facerec.app.sessions import Workspace
 from facerec.app.shared import FACES, AppContext, logger, model_summary, note, sentence, user_errors
 from facerec.backbones.applications import AUTO
 from facerec.classifier import Classifier
