@@ -1,15 +1,18 @@
 """A labelled image collection on disk: one folder per label, the layout Keras reads.
 
-    <root>/<label>/<sha256 of the image, 16 hex digits>.jpg
+    <root>/<label>/<the photo's own name>.<sha256 of the stored image, 16 hex digits>.jpg
 
-Images are stored re-encoded as JPEG (metadata such as GPS positions dropped), named by their
-content, so adding the same photo twice keeps one copy. Every file is written atomically.
+Images are stored re-encoded as JPEG (metadata such as GPS positions dropped) under the name
+they came with (``IMG_1234.HEIC`` becomes ``IMG_1234.<digest>.jpg``; :func:`photo_name` gives
+``IMG_1234`` back) and their content's digest, so adding the same photo twice keeps one copy.
+Every file is written atomically.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import io
 import os
 import shutil
@@ -23,6 +26,10 @@ from facerec.labels import natural_key, same_label, validate_label
 
 DEFAULT_VALIDATION_SPLIT = 0.2
 DEFAULT_SEED = 1337
+DIGEST_LENGTH = 16
+MAX_NAME_LENGTH = 80
+# Characters no file name may hold on some system (Windows' list, and the separators).
+UNSAFE_IN_NAMES = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +38,11 @@ class Sample:
 
     label: str
     path: Path
+
+    @property
+    def name(self) -> str:
+        """The photo's name as it came (see :func:`photo_name`)."""
+        return photo_name(self.path)
 
 
 @dataclasses.dataclass
@@ -95,10 +107,24 @@ class Dataset:
         """
         label = self._new_or_existing(label)
         data = encode_jpeg(load_image(image, name=name))
-        path = self.root / label / f"{hashlib.sha256(data).hexdigest()[:16]}.jpg"
-        if not path.exists():
-            atomic.write_bytes(path, data)
-        return path
+        digest = hashlib.sha256(data).hexdigest()[:DIGEST_LENGTH]
+        folder = self.root / label
+        stored = next((path for path in (folder / f"{digest}.jpg", *folder.glob(f"*.{digest}.jpg")) if path.is_file()), None)
+        if stored is not None:
+            return stored
+        return atomic.write_bytes(folder / f"{_stem(name)}.{digest}.jpg", data)
+
+    def add_label(self, label: str) -> str:
+        """Create an empty label (its photos come later); returns it as stored.
+
+        Raises:
+            ValueError: an invalid label, one that exists, or one that differs from another only by case.
+        """
+        label = self._new_or_existing(label)
+        if (self.root / label).is_dir():
+            raise ValueError(f"label {label!r} already exists")
+        (self.root / label).mkdir()
+        return label
 
     def add_many(self, label: str, images: Iterable[ImageSource], *, names: Iterable[str] | None = None) -> AddReport:
         """Store several images under one label; bad ones are refused, the rest still go in."""
@@ -171,10 +197,15 @@ class Dataset:
 
     def export_zip(self, path: str | os.PathLike) -> Path:
         """Write the dataset as a zip laid out as ``<label>/<image>`` (atomically)."""
-        buffer = io.BytesIO()
+        buffer, taken = io.BytesIO(), set()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
             for sample in self.samples():
-                archive.write(sample.path, f"{sample.label}/{sample.path.name}")
+                member, copy = f"{sample.label}/{sample.name}.jpg", 1
+                while member.casefold() in taken:  # two photos that came with the same name
+                    copy += 1
+                    member = f"{sample.label}/{sample.name} ({copy}).jpg"
+                taken.add(member.casefold())
+                archive.write(sample.path, member)
         return atomic.write_bytes(path, buffer.getvalue())
 
     # Splitting -----------------------------------------------------------------------------
@@ -250,6 +281,21 @@ def check_trainable(counts: dict[str, int], validation_split: float) -> None:
         listed = ", ".join(f"{label!r} has {count}" for label, count in sorted(short.items()))
         reason = " (one to train on, one to validate)" if needed == 2 else ""
         raise ValueError(f"too few images: {listed}; each label needs at least {needed}{reason}")
+
+
+def photo_name(path: str | os.PathLike) -> str:
+    """The name a stored photo came with: ``IMG_1234`` for ``IMG_1234.<digest>.jpg`` (its digest
+    for a photo stored by name-less facerec versions)."""
+    stem = Path(path).stem
+    name, _, digest = stem.rpartition(".")
+    return name if name and len(digest) == DIGEST_LENGTH and all(c in "0123456789abcdef" for c in digest) else stem
+
+
+def _stem(name: str | None) -> str:
+    """A file-name-safe stem of an input's name (``"photo"`` when it has none)."""
+    stem = Path(str(name)).stem if name else ""
+    stem = UNSAFE_IN_NAMES.sub("_", stem).strip(" .")[:MAX_NAME_LENGTH].strip(" .")
+    return stem or "photo"
 
 
 def _describe(image: ImageSource, index: int) -> str:

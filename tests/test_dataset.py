@@ -233,3 +233,15 @@ def test_too_few_images_get_a_plain_message(tmp_path):
         dataset.split()
     training, validation = split_samples(dataset.samples(), 0.0)
     assert len(training) == 3 and validation == []
+
+
+def test_photos_keep_the_names_they_came_with(tmp_path):
+    dataset = Dataset(tmp_path / "data")
+    report = dataset.add_many("alice", [_png(seed=1), _png(seed=2), _png(seed=1)], names=["IMG_0001.HEIC", "beach:day?.png", "copy.png"])
+    assert len(report.added) == 3 and report.added[0] == report.added[2]  # the same photo twice, kept once
+    assert sorted(sample.name for sample in dataset.samples("alice")) == ["IMG_0001", "beach_day_"]
+    dataset.add("bob", _png(seed=3), name="IMG_0001.jpg")
+    dataset.add("bob", _png(seed=4), name="img_0001.png")
+    with zipfile.ZipFile(dataset.export_zip(tmp_path / "out.zip")) as archive:
+        assert sorted(archive.namelist()) == ["alice/IMG_0001.jpg", "alice/beach_day_.jpg", "bob/IMG_0001.jpg",
+                                              "bob/img_0001 (2).jpg"]
