@@ -230,9 +230,12 @@ def _evaluate(arguments) -> int:
 
 def _predict(arguments) -> int:
     from facerec.classifier import Classifier
+    from facerec.drawing import describe_face
     from facerec.images import ImageError
 
     classifier = Classifier.from_pretrained(arguments.model)
+    threshold = classifier.threshold if arguments.threshold is None else arguments.threshold
+    distance_threshold = classifier.distance_threshold if arguments.distance_threshold is None else arguments.distance_threshold
     failures = 0
     for image in arguments.images:
         try:
@@ -246,17 +249,10 @@ def _predict(arguments) -> int:
         elif not faces:
             print(f"{image}: no face found")
         for face in faces if not arguments.json else []:
-            print(f"{image}: {describe_face(face)} at {tuple(face['box'])}")
+            distance = f", distance {face['distance']:.2f}" if face.get("distance") is not None and face["label"] != UNKNOWN else ""
+            print(f"{image}: {describe_face(face, threshold=threshold, distance_threshold=distance_threshold)}{distance} "
+                  f"at {tuple(face['box'])}")
     return 1 if failures else 0
-
-
-def describe_face(face: dict) -> str:
-    """One face of :meth:`Classifier.recognize` in words; an unknown face names its closest label."""
-    distance = f", distance {face['distance']:.2f}" if face.get("distance") is not None else ""
-    if face["label"] != UNKNOWN:
-        return f"{face['label']} ({face['probability']:.3f}{distance})"
-    closest = max(face["probabilities"], key=face["probabilities"].get)
-    return f"{UNKNOWN} (closest: {closest}, {face['probability']:.3f}{distance})"
 
 
 def _push(arguments) -> int:

@@ -56,6 +56,11 @@ def test_add_import_train_evaluate_predict(tmp_path):
     [face] = json.loads(line)["faces"]
     assert face["label"] == "blue" and abs(sum(face["probabilities"].values()) - 1) < 1e-5
 
+    named = facerec_cli("predict", "model", probe, cwd=tmp_path)
+    assert named.stdout.startswith(f"{probe}: blue (") and " at (0, 0, 40, 40)" in named.stdout
+    doubtful = facerec_cli("predict", "model", probe, "--threshold", "1.0", cwd=tmp_path)  # nobody is that sure
+    assert doubtful.stdout.startswith(f"{probe}: unknown (closest: blue, only ") and "under 100%)" in doubtful.stdout
+
 
 def test_bad_input_exits_1_with_one_line(tmp_path):
     (tmp_path / "fake.jpg").write_text("not an image")

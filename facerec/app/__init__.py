@@ -31,7 +31,7 @@ from facerec.app.predict import PredictTab  # noqa: E402
 from facerec.app.sessions import Workspaces  # noqa: E402
 from facerec.app.settings import AppConfig  # noqa: E402
 from facerec.app.share import ShareTab  # noqa: E402
-from facerec.app.shared import FACES, IMAGES, AppContext, logger  # noqa: E402
+from facerec.app.shared import FACES, IMAGES, AppContext, ModelViews, logger  # noqa: E402
 from facerec.app.train import TrainTab  # noqa: E402
 
 __all__ = ["app_context", "build_demo", "demo", "launch", "main"]
@@ -41,7 +41,7 @@ MAX_UPLOAD = "100mb"
 # Gradio's own temporary copies (uploads, images shown on the page) are deleted this long after
 # they were made, checked this often: (frequency, age) in seconds.
 GRADIO_CACHE_LIFETIME = (600, 3600)
-LAUNCH_OPTIONS = dict(theme=assets.THEME, css=assets.CSS, js=assets.HOLD_TO_RECORD_JS, run_history=False,
+LAUNCH_OPTIONS = dict(theme=assets.THEME, css=assets.CSS, js=assets.PAGE_JS, run_history=False,
                       max_file_size=MAX_UPLOAD)
 
 
@@ -75,12 +75,19 @@ def build_demo(context: AppContext | None = None) -> gr.Blocks:
             share = ShareTab(context)
         gr.Markdown(assets.PRIVACY.format(timeout=f"{context.config.session_timeout_minutes:g} minutes"))
 
-        model_views = [predict.model_info, share.model_info]
-        train.wire(demo=demo, model_views=model_views, threshold=predict.threshold)
-        share.wire(model_views=model_views, threshold=predict.threshold)
-        demo.load(collect.on_load, None, collect.dataset_outputs, api_name="session")
-        demo.load(predict.on_load, None, predict.model_info, api_name="session_model", show_progress="hidden")
-        demo.load(share.on_load, None, [share.model_info, share.repo_id], api_name="session_share", show_progress="hidden")
+        model_views = ModelViews()
+        model_views.register(predict.model_outputs, predict.model_views)
+        model_views.register([share.model_info], share.show_model)
+        train.wire(demo=demo, model_views=model_views)
+        share.wire(model_views=model_views)
+        demo.load(collect.on_load, None, [collect.dataset, data_summary], api_name="session")
+
+        def session_model(request: gr.Request) -> dict:
+            """The session's model in every tab, for a page (re)load."""
+            return model_views.updates(context.workspace(request).classifier)
+
+        demo.load(session_model, None, model_views.components, api_name="session_model", show_progress="hidden")
+        demo.load(share.on_load, None, share.repo_id, api_name="session_share", show_progress="hidden")
         demo.unload(context.end_session)
     demo.queue(default_concurrency_limit=4)
     return demo

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
+
+HERE = Path(__file__).resolve().parent
 
 # System fonts only: a web font would tell a font server about every visitor.
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="emerald", neutral_hue="slate",
@@ -20,40 +24,41 @@ CSS = """
                       margin: 0; padding: 3px 12px; font-size: 0.9rem; line-height: 1.5; cursor: pointer; }
 #hero .steps button:hover { background: rgba(255,255,255,0.3); }
 .hint { color: var(--body-text-color-subdued); font-size: 0.92rem; }
-#record-hold { user-select: none; touch-action: none; }
 #train-status { min-height: 64px; }
 footer { visibility: visible; }
+
+/* The page's camera (camera.js): a mirrored preview, a note while it is off. */
+.facerec-camera { position: relative; border-radius: 12px; overflow: hidden; background: #1f2430; aspect-ratio: 4 / 3; }
+.facerec-camera video { width: 100%; height: 100%; object-fit: cover; transform: scaleX(-1); display: block; }
+.facerec-camera:not(.on) video { visibility: hidden; }
+.facerec-camera-off { position: absolute; inset: 0 0 44px 0; display: flex; align-items: center; justify-content: center;
+                      color: #e5e7eb; text-align: center; padding: 0 24px; }
+.facerec-camera.on .facerec-camera-off { display: none; }
+.facerec-camera-bar { position: absolute; left: 0; right: 0; bottom: 0; display: flex; gap: 10px; align-items: center;
+                      padding: 8px 10px; background: rgba(15, 18, 26, 0.55); color: white; font-size: 0.9rem; }
+.facerec-camera-bar button { background: rgba(255,255,255,0.18); color: white; border: none; border-radius: 999px;
+                             padding: 4px 12px; cursor: pointer; }
+.facerec-camera canvas.facerec-overlay { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
+.facerec-live-panel { position: absolute; top: 8px; left: 8px; padding: 4px 10px; border-radius: 8px;
+                      background: rgba(15, 18, 26, 0.6); color: white; font-size: 0.95rem; }
+.facerec-live-panel:empty { display: none; }
+
+/* One card per label (Collect). */
+.label-card { border: 1px solid var(--border-color-primary); border-radius: 12px; padding: 8px 10px; margin-bottom: 10px; }
+.label-card .card-title h3 { margin: 0; }
+.facerec-record { user-select: none; touch-action: none; }
+.facerec-record.recording { background: #dc2626 !important; color: white !important; }
+.empty-cards { padding: 24px; border: 2px dashed var(--border-color-primary); border-radius: 12px; }
+
+/* Results: the answer in big letters; tables that show every column. */
+#photo-result img { object-fit: contain; }
+#predict-headline h2 { margin: 6px 0 0 0; font-size: 2rem; }
+#per-class table, #confusion table { table-layout: auto; }
 """
 
-# Hold-to-record: pressing the button ticks the Record box, releasing it unticks it. And two
-# touches of polish: the label menu stays closed, and the banner's steps open their tab.
-HOLD_TO_RECORD_JS = """
-() => {
-  const box = () => document.querySelector('#recording input[type=checkbox]');
-  const set = (on) => { const b = box(); if (b && b.checked !== on) b.click(); };
-  let holding = false;
-  const press = (event) => {
-    if (!event.target.closest('#record-hold') || holding) return;
-    holding = true; set(true);
-  };
-  const release = () => { if (holding) { holding = false; set(false); } };
-  document.addEventListener('pointerdown', press);
-  document.addEventListener('pointerup', release);
-  document.addEventListener('pointercancel', release);
-  document.addEventListener('keydown', (event) => {
-    if ((event.key === ' ' || event.key === 'Enter') && !event.repeat && event.target.closest('#record-hold')) {
-      event.preventDefault(); press(event);
-    }
-  });
-  document.addEventListener('keyup', (event) => { if (event.target.closest('#record-hold')) release(); });
-  // Gradio's dropdown opens its menu when its choices change while it holds a typed (new) label,
-  // even without focus; close it again unless the visitor is using it.
-  new MutationObserver(() => {
-    const input = document.querySelector('#label input');
-    const menu = document.querySelector('#label ul');
-    if (input && menu && menu.offsetParent !== null && document.activeElement !== input) { input.focus(); input.blur(); }
-  }).observe(document.body, { childList: true, subtree: true });
-  // The steps in the banner open their tab.
+# The page's script: the camera (capture, hold-to-record, the live view's page side), then a
+# touch of polish: the banner's steps open their tab.
+PAGE_JS = "() => {\n" + (HERE / "camera.js").read_text(encoding="utf-8") + """
   document.addEventListener('click', (event) => {
     const step = event.target.closest('#hero [data-tab]');
     if (!step) return;

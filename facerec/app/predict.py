@@ -1,4 +1,4 @@
-"""Step 3, Try it: name every face in a photo or in the live webcam."""
+"""Step 3, Try it: name every face in a photo, or in the live webcam (see :mod:`facerec.app.live`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,21 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from facerec.app.shared import AppContext, model_summary, note, user_errors
+from facerec.app.live import LiveView
+from facerec.app.shared import AppContext, model_summary, note, reports_to
+from facerec.classifier import Classifier
 from facerec.config import DEFAULT_THRESHOLD, UNKNOWN
-from facerec.drawing import draw_faces
+from facerec.drawing import describe_face, draw_faces
 
-EXAMPLE_PHOTOS = sorted((Path(__file__).resolve().parents[2] / "examples" / "photos").glob("*.jpg"))
-LIVE_STREAM = dict(stream_every=0.5, time_limit=60, concurrency_limit=8, concurrency_id="webcam", show_progress="hidden")
+EXAMPLE_PHOTOS = Path(__file__).resolve().parents[2] / "examples" / "photos"
+# The example photos, with what each one shows (people of the example dataset, and others).
+EXAMPLES = [("subject-13.jpg", "Subject 13"), ("subject-8.jpg", "Subject 8"),
+            ("group-of-three.jpg", "Subjects 5, 8 and 11 together"),
+            ("someone-else.jpg", "Someone else: not in the example dataset")]
+DISTANCE_RULE = ("dlib measures how far a face is from each person's photos (0 is the same photo). Farther than "
+                 "this from the closest person, a face is “unknown”: lower is stricter. 0.5 was measured best "
+                 "on people the model never saw (0.6 is dlib's own cut-off).")
+PROBABILITY_RULE = "A face whose best probability is under this is called “unknown”. Higher is stricter."
 
 
 class PredictTab:
@@ -25,93 +34,83 @@ class PredictTab:
             with gr.Row():
                 with gr.Column():
                     with gr.Tabs():
-                        with gr.Tab("Photo") as self.photo_tab:
-                            self.photo = gr.Image(sources=["upload", "webcam", "clipboard"], type="numpy", label="Photo",
-                                                  height=340)
-                            gr.Examples([[str(path)] for path in EXAMPLE_PHOTOS], inputs=[self.photo], cache_examples=False,
-                                        label="Example photos (people of the example dataset, and someone else)",
-                                        elem_id="predict-examples", api_name="example_photo", api_visibility="private")
-                        with gr.Tab("Live webcam") as self.live_tab:
-                            self.live_camera = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Live camera",
-                                                        height=340, webcam_options=gr.WebcamOptions(mirror=True),
-                                                        elem_id="live-camera")
+                        with gr.Tab("Photo"):
+                            self.photo = gr.Image(sources=["upload", "clipboard"], type="numpy", label="Photo", height=340)
+                            examples = [(EXAMPLE_PHOTOS / name, caption) for name, caption in EXAMPLES
+                                        if (EXAMPLE_PHOTOS / name).is_file()]
+                            if examples:
+                                gr.Examples([[str(path)] for path, _ in examples], inputs=[self.photo], cache_examples=False,
+                                            example_labels=[caption for _, caption in examples],
+                                            label="Example photos (of the example dataset's people, and someone else)",
+                                            elem_id="predict-examples", api_name="example_photo", api_visibility="private")
+                        with gr.Tab("Live webcam", elem_id="live-tab"):
+                            self.live = LiveView(context, elem_id="predict-live")
                     self.threshold = gr.Slider(0, 1, value=DEFAULT_THRESHOLD, step=0.05, label="Say “unknown” below",
-                                               info="A face whose best probability is under this is called unknown.")
+                                               info=PROBABILITY_RULE, elem_id="threshold")
+                    self.distance = gr.Slider(0.3, 0.8, value=0.5, step=0.02, label="Say “unknown” farther than",
+                                              info=DISTANCE_RULE, visible=False, elem_id="distance-threshold")
                 with gr.Column():
-                    self.annotated = gr.AnnotatedImage(label="Every face, named", height=340, color_map={UNKNOWN: "#9ca3af"})
-                    self.live_view = gr.Image(label="Every face, named (live)", height=340, streaming=True, sources=["webcam"],
-                                              interactive=False, visible=False, elem_id="live-view", buttons=["fullscreen"])
-                    self.probabilities = gr.Label(label="Probabilities for the largest face", num_top_classes=5)
+                    self.result = gr.Image(label="Every face, named", height=340, interactive=False, elem_id="photo-result",
+                                           buttons=["download", "fullscreen"])
+                    self.headline = gr.Markdown(elem_id="predict-headline")
+                    self.probabilities = gr.Label(label="Probabilities for the largest face", num_top_classes=5,
+                                                  show_heading=False, elem_id="probabilities")
                     self.note = gr.Markdown(elem_id="predict-note")
+        self.model_outputs = [self.model_info, self.threshold, self.distance]
         self._wire()
 
     def _wire(self) -> None:
-        outputs = [self.annotated, self.probabilities, self.note]
-        gr.on([self.photo.change, self.threshold.release], self.predict, [self.photo, self.threshold], outputs,
-              api_name="predict")
-        self.live_camera.stream(self.predict_stream, [self.live_camera, self.threshold],
-                                [self.live_view, self.probabilities, self.note], api_name="predict_stream", **LIVE_STREAM)
-        self.photo_tab.select(lambda: show_result(False), None, [self.annotated, self.live_view],
-                              api_name="show_photo_result", api_visibility="private", show_progress="hidden")
-        self.live_tab.select(lambda: show_result(True), None, [self.annotated, self.live_view],
-                             api_name="show_live_result", api_visibility="private", show_progress="hidden")
+        outputs = [self.result, self.headline, self.probabilities, self.note]
+        gr.on([self.photo.change, self.threshold.release, self.distance.release], self.predict,
+              [self.photo, self.threshold, self.distance], outputs, api_name="predict")
+        gr.on([self.threshold.release, self.distance.release], self.live.set_thresholds, [self.threshold, self.distance],
+              None, api_name="live_thresholds", show_progress="hidden")
 
-    def on_load(self, request: gr.Request) -> str:
-        """The session's model, for a page (re)load."""
-        return model_summary(self.context.workspace(request).classifier)
+    def model_views(self, classifier: Classifier | None) -> dict:
+        """What this tab shows of the session's model: its summary, and the control of its unknown rule."""
+        if classifier is None:
+            return {self.model_info: model_summary(None), self.threshold: gr.Slider(visible=True),
+                    self.distance: gr.Slider(visible=False)}
+        distance = classifier.distance_threshold
+        return {self.model_info: model_summary(classifier),
+                self.threshold: gr.Slider(value=classifier.threshold, visible=distance is None),
+                self.distance: gr.Slider(value=distance if distance is not None else 0.5, visible=distance is not None)}
 
     # Handlers ----------------------------------------------------------------------------------
 
-    def predict(self, image: np.ndarray | None, threshold: float, request: gr.Request) -> tuple:
-        """Name every face in a photo; the probabilities are the largest face's."""
+    @reports_to("note")
+    def predict(self, image: np.ndarray | None, threshold: float, distance: float, request: gr.Request) -> dict:
+        """Name every face in a photo; the headline and probabilities are the largest face's."""
         if image is None:
-            return None, None, ""
-        found = self.recognize(image, threshold, request)
-        whole_image = bool(found) and found[0]["face_confidence"] is None
-        boxes = [] if whole_image else [(corners(face["box"]), face["label"]) for face in found]
-        return (image, boxes), *prediction_text(found)
-
-    def predict_stream(self, frame: np.ndarray | None, threshold: float, request: gr.Request) -> tuple:
-        """The live webcam: every face boxed and named on the frame itself.
-
-        The frame goes back as an image drawn here (sent inline, as base64) rather than as an
-        annotated image, which Gradio would write to disk a few times a second.
-        """
-        if frame is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        found = self.recognize(frame, threshold, request)
-        labels = self.context.workspace(request).classifier.labels
-        return draw_faces(frame, found, labels=labels), *prediction_text(found)
-
-    def recognize(self, image: np.ndarray, threshold: float, request: gr.Request) -> list[dict]:
+            return {self.result: None, self.headline: "", self.probabilities: None, self.note: ""}
         classifier = self.context.workspace(request).classifier
         if classifier is None:
-            raise gr.Error("No model yet: train one in step 2, or load one from the Hub in step 4.")
-        with user_errors():
-            return classifier.recognize(image, threshold=float(threshold))
+            raise ValueError("no model yet: train one in step 2, or load one from the Hub in step 4")
+        rules = rules_of(classifier, threshold, distance)
+        found = classifier.recognize(image, **rules)
+        whole_image = bool(found) and found[0]["face_confidence"] is None
+        drawn = image if whole_image else draw_faces(image, found, labels=classifier.labels)
+        if not found:
+            return {self.result: drawn, self.headline: "", self.probabilities: None,
+                    self.note: note("No face found: try a clearer, front-facing photo, or train in Whole images mode.",
+                                    "warning")}
+        largest = found[0]
+        count = "" if whole_image else f"{len(found)} face{'s' * (len(found) != 1)}: "
+        listed = ", ".join(describe_face(face, strong=lambda text: f"**{text}**", **rules) for face in found)
+        return {self.result: drawn, self.headline: headline(largest), self.probabilities: largest["probabilities"],
+                self.note: count + listed}
 
 
-def prediction_text(found: list[dict]) -> tuple[dict | None, str]:
-    """The largest face's probabilities, and a sentence naming every face."""
-    if not found:
-        return None, note("No face found: try a clearer, front-facing photo, or train in Whole images mode.", "warning")
-    whole_image = found[0]["face_confidence"] is None
-    count = "" if whole_image else f"{len(found)} face{'s' * (len(found) != 1)}: "
-    return found[0]["probabilities"], count + ", ".join(map(describe_face, found))
+def rules_of(classifier: Classifier, threshold: float, distance: float) -> dict:
+    """The unknown rule the page's controls set, for :meth:`Classifier.recognize`: the distance for
+    a model with one (dlib), else the probability threshold."""
+    if classifier.distance_threshold is not None:
+        return {"threshold": classifier.threshold, "distance_threshold": float(distance)}
+    return {"threshold": float(threshold)}
 
 
-def describe_face(face: dict) -> str:
-    if face["label"] != UNKNOWN:
-        return f"**{face['label']}** ({face['probability']:.0%})"
-    closest = max(face["probabilities"], key=face["probabilities"].get)
-    return f"**{UNKNOWN}** (closest: {closest}, {face['probability']:.0%})"
-
-
-def corners(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    x, y, width, height = box
-    return x, y, x + width, y + height
-
-
-def show_result(live: bool) -> tuple[gr.AnnotatedImage, gr.Image]:
-    """Show the photo's result or the live view, whichever tab is open."""
-    return gr.AnnotatedImage(visible=not live), gr.Image(visible=live)
+def headline(face: dict) -> str:
+    """The largest face's answer, as big as the page makes it: a name, or “Unknown”."""
+    if face["label"] == UNKNOWN:
+        return "## Unknown  \nNot close enough to anyone it was trained on (the bars show whom it is closest to)."
+    return f"## {face['label']}  \n{face['probability']:.0%} sure"

@@ -31,9 +31,10 @@ import numpy as np
 
 from facerec import atomic
 from facerec.classifier import Classifier
-from facerec.dataset import Dataset
-from facerec.detection import FaceSettings, get_detector
+from facerec.dataset import AddReport, Dataset
+from facerec.detection import Face, FaceSettings, get_detector
 from facerec.faces import crop_sample
+from facerec.images import ImageError, load_image
 from facerec.app.jobs import BackgroundTraining, convert_between_jobs
 from facerec.settings import TrainingSettings
 
@@ -46,6 +47,8 @@ SWEEP_INTERVAL = 60.0
 
 # What storing one camera frame did.
 ADDED, DUPLICATE, NO_FACE = "added", "duplicate", "no face"
+# Camera frames are stored under this name (with their content's digest, as every photo).
+CAMERA_NAME = "webcam"
 
 
 class Workspace:
@@ -56,7 +59,6 @@ class Workspace:
         classifier: the model trained or loaded last, or None.
         training: the last training run, or None.
         training_queued: a training was accepted and waits for its turn (set and cleared by the app).
-        recording: while the camera records, what happened to its frames (``{ADDED: n, NO_FACE: n, ...}``).
     """
 
     def __init__(self, folder: Path, *, max_images: int = DEFAULT_MAX_IMAGES):
@@ -68,10 +70,8 @@ class Workspace:
         self.classifier: Classifier | None = None
         self.training: BackgroundTraining | None = None
         self.training_queued = False
-        self.recording: dict[str, int] | None = None
         self.last_used = time.monotonic()
         self.closed = False
-        self._frame: tuple[float, np.ndarray] | None = None
         self._lock = threading.Lock()
 
     # Collecting ----------------------------------------------------------------------------
@@ -86,31 +86,34 @@ class Workspace:
     def add_frame(self, label: str, frame: np.ndarray, *, faces: bool) -> str:
         """Store a camera frame under ``label``: in face mode only its largest face, cropped
         (:func:`facerec.faces.crop_sample`); returns ``ADDED``, ``DUPLICATE`` or ``NO_FACE``."""
-        outcome = self._add_frame(label, frame, faces=faces)
-        if self.recording is not None:
-            self.recording[outcome] = self.recording.get(outcome, 0) + 1
-        return outcome
-
-    def _add_frame(self, label: str, frame: np.ndarray, *, faces: bool) -> str:
         if faces:
-            found = get_detector(FaceSettings()).detect(frame)
+            found = find_faces(frame)
             if not found:
                 return NO_FACE
             frame = crop_sample(frame, found[0].box)
         self.check_room()
-        before = self.dataset.labels().get(label.strip(), 0)
-        self.dataset.add(label, frame)
-        return ADDED if self.dataset.labels().get(label.strip(), 0) > before else DUPLICATE
+        before = len(self.dataset.samples(label)) if label.strip() in self.dataset.labels() else 0
+        self.dataset.add(label, frame, name=CAMERA_NAME)
+        return ADDED if len(self.dataset.samples(label)) > before else DUPLICATE
 
-    def remember_frame(self, frame: np.ndarray) -> None:
-        """Keep the latest camera frame, for a single capture."""
-        self._frame = (time.monotonic(), frame)
-
-    def recent_frame(self, max_age: float = 3.0) -> np.ndarray | None:
-        """The latest camera frame, if it is at most ``max_age`` seconds old."""
-        if self._frame is None or time.monotonic() - self._frame[0] > max_age:
-            return None
-        return self._frame[1]
+    def add_photos(self, label: str, photos: list, *, names: list[str], faces: bool) -> AddReport:
+        """Add photos under ``label``; in face mode those in which no face is found are refused
+        (by their own names: nothing would be learned from them), the others kept whole."""
+        kept, kept_names, refused = [], [], []
+        for photo, name in zip(photos, names):
+            try:
+                image = load_image(photo, name=name)
+            except ImageError as error:
+                refused.append((name, error.reason))
+                continue
+            if faces and not find_faces(image):
+                refused.append((name, "no face found"))
+                continue
+            kept.append(image)
+            kept_names.append(name)
+        report = self.dataset.add_many(label, kept, names=kept_names)
+        report.refused = refused + report.refused
+        return report
 
     # Training ------------------------------------------------------------------------------
 
@@ -265,6 +268,11 @@ class Workspaces:
                 self.sweep()
             except Exception:  # noqa: BLE001 (a failed sweep is retried next time)
                 logger.exception("sweeping idle workspaces failed")
+
+
+def find_faces(image: np.ndarray) -> list[Face]:
+    """The faces in an image as training will find them (face mode's default detectors), largest first."""
+    return get_detector(FaceSettings()).detect(image)
 
 
 def zip_folder(folder: Path) -> bytes:

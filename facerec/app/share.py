@@ -7,7 +7,7 @@ from pathlib import Path
 import gradio as gr
 from huggingface_hub import constants, get_token
 
-from facerec.app.shared import AppContext, model_summary, note, user_errors
+from facerec.app.shared import AppContext, ModelViews, model_summary, note, reports_to
 from facerec.classifier import Classifier
 from facerec.hub import looks_like_repo_id
 
@@ -42,64 +42,64 @@ class ShareTab:
                     self.export_button = gr.Button("⬇ Download model (.zip)")
                     self.model_file = gr.File(label="Model zip", visible=False)
 
-    def wire(self, *, model_views: list[gr.components.Component], threshold: gr.Slider) -> None:
-        """Connect the events; a loaded model updates ``model_views`` and ``threshold`` (in the other tabs too)."""
-        self.model_views, self.threshold = model_views, threshold
-        # The typed token is cleared after each use, whatever the outcome: Gradio keeps the inputs of
-        # a session's last calls in memory, and the token box is one of them.
-        self.push_button.click(self.push, [self.repo_id, self.private, self.token], self.push_note,
-                               api_name="push_to_hub").then(
-            forget_token, None, self.token, api_name="forget_token_after_push", api_visibility="private")
-        self.load_button.click(self.load, [self.load_repo, self.load_revision, self.token],
-                               [self.load_note, *model_views, threshold], api_name="load_from_hub").then(
-            forget_token, None, self.token, api_name="forget_token_after_load", api_visibility="private")
-        self.export_button.click(self.export_model, None, self.model_file, api_name="export_model")
+    def wire(self, *, model_views: ModelViews) -> None:
+        """Connect the events; a loaded model updates ``model_views`` (in every tab)."""
+        self.model_views = model_views
+        # The typed token is cleared by the handler itself, whatever the outcome: Gradio keeps
+        # the inputs of a session's last calls in memory, and the token box is one of them.
+        for event in (self.push_button.click(self.push, [self.repo_id, self.private, self.token], [self.push_note, self.token],
+                                             api_name="push_to_hub"),
+                      self.load_button.click(self.load, [self.load_repo, self.load_revision, self.token],
+                                             [self.load_note, self.token, *model_views.components], api_name="load_from_hub")):
+            event.failure(lambda: "", None, self.token, api_visibility="private", show_progress="hidden")  # after a fault too
+        self.export_button.click(self.export_model, None, [self.model_file, self.load_note], api_name="export_model")
 
     def on_load(self, request: gr.Request, profile: gr.OAuthProfile | None) -> dict:
-        """The session's model, and the signed-in visitor's repo name, for a page (re)load."""
-        updates = {self.model_info: model_summary(self.context.workspace(request).classifier)}
-        if profile is not None:
-            updates[self.repo_id] = f"{profile.username}/my-face-model"
-        return updates
+        """The signed-in visitor's repo name, for a page (re)load."""
+        return {self.repo_id: f"{profile.username}/my-face-model"} if profile is not None else {}
+
+    def show_model(self, classifier: Classifier | None) -> dict:
+        """What this tab shows of the session's model."""
+        return {self.model_info: model_summary(classifier)}
 
     # Handlers ----------------------------------------------------------------------------------
 
-    def push(self, repo_id: str, private: bool, token: str, oauth_token: gr.OAuthToken | None, request: gr.Request) -> str:
+    @reports_to("push_note", clears="token")
+    def push(self, repo_id: str, private: bool, token: str, oauth_token: gr.OAuthToken | None, request: gr.Request) -> dict:
         """Push the session's model to a Hub model repo (created if new)."""
         workspace = self.context.workspace(request)
         if workspace.classifier is None:
-            raise gr.Error("No model to push yet: train one in step 2 first.")
+            raise ValueError("no model to push yet: train one in step 2 first")
         repo_id = (repo_id or "").strip()
         if not repo_id:
-            raise gr.Error("Enter a repository name, like your-name/my-face-model.")
-        with user_errors():
-            commit_url = workspace.classifier.push_to_hub(repo_id, token=self.hub_token(token, oauth_token, needed=True),
-                                                          private=bool(private))
+            raise ValueError("enter a repository name, like your-name/my-face-model")
+        commit_url = workspace.classifier.push_to_hub(repo_id, token=self.hub_token(token, oauth_token, needed=True),
+                                                      private=bool(private))
         repo_url = commit_url.split("/commit/")[0]
         pushed = "/".join(repo_url.rsplit("/", 2)[-2:])
         kept = " Its model card was edited on the Hub, so it was kept as it is." if commit_url.card_kept else ""
-        return note(f"Pushed to [{pushed}]({repo_url}) ({'private' if private else 'public'}).{kept} "
-                    f"Load it anywhere with `facerec.Classifier.from_pretrained(\"{pushed}\")`.")
+        return {self.push_note: note(f"Pushed to [{pushed}]({repo_url}) ({'private' if private else 'public'}).{kept} "
+                                     f"Load it anywhere with `facerec.Classifier.from_pretrained(\"{pushed}\")`."),
+                self.token: ""}
 
+    @reports_to("load_note", clears="token")
     def load(self, repo_id: str, revision: str, token: str, oauth_token: gr.OAuthToken | None, request: gr.Request) -> dict:
         """Load a facerec model from a Hub repo as the session's model."""
         workspace = self.context.workspace(request)
         repo_id = (repo_id or "").strip()
         if not looks_like_repo_id(repo_id) or Path(repo_id).exists():
-            raise gr.Error("Enter a Hub repo id like namespace/model-name.")
-        with user_errors():
-            classifier = Classifier.from_pretrained(repo_id, revision=(revision or "").strip() or None,
-                                                    cache_dir=workspace.folder / "hub",
-                                                    token=self.hub_token(token, oauth_token, needed=False))
+            raise ValueError("enter a Hub repo id like namespace/model-name")
+        classifier = Classifier.from_pretrained(repo_id, revision=(revision or "").strip() or None,
+                                                cache_dir=workspace.folder / "hub",
+                                                token=self.hub_token(token, oauth_token, needed=False))
         workspace.classifier = classifier
-        summary = model_summary(classifier)
-        return {self.load_note: note(f"Loaded **{repo_id}**. Try it in step 3."),
-                **{view: summary for view in self.model_views}, self.threshold: classifier.threshold}
+        return {self.load_note: note(f"Loaded **{repo_id}**. Try it in step 3."), self.token: "",
+                **self.model_views.updates(classifier)}
 
-    def export_model(self, request: gr.Request) -> gr.File:
+    @reports_to("load_note")
+    def export_model(self, request: gr.Request) -> dict:
         """The session's model, saved and zipped, to download."""
-        with user_errors():
-            return gr.File(value=str(self.context.workspace(request).export_model()), visible=True)
+        return {self.model_file: gr.File(value=str(self.context.workspace(request).export_model()), visible=True)}
 
     def hub_token(self, typed: str | None, oauth_token: gr.OAuthToken | None, *, needed: bool) -> str | bool | None:
         """The token for a Hub call: typed > signed-in > the server's HF_TOKEN (when allowed).
@@ -114,12 +114,7 @@ class ShareTab:
         if self.context.config.use_server_token and (get_token() is not None or not needed):
             return None
         if needed:
-            raise gr.Error("Pushing needs a Hugging Face token with write access: paste one"
-                           + (", or sign in." if self.context.config.sign_in
-                              else f" (create one at {constants.ENDPOINT}/settings/tokens)."))
+            raise ValueError("pushing needs a Hugging Face token with write access: paste one"
+                             + (", or sign in" if self.context.config.sign_in
+                                else f" (create one at {constants.ENDPOINT}/settings/tokens)"))
         return False
-
-
-def forget_token() -> str:
-    """Empty the token box."""
-    return ""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import functools
+import inspect
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import gradio as gr
 
@@ -30,7 +31,7 @@ class AppContext:
     def workspace(self, request: gr.Request | None) -> Workspace:
         """The workspace of the visitor who made ``request``."""
         if request is None or not request.session_hash:
-            raise gr.Error("This request has no session: reload the page.")
+            raise ValueError("this request has no session: reload the page")
         return self.workspaces.get(request.session_hash)
 
     def end_session(self, request: gr.Request) -> None:
@@ -39,13 +40,51 @@ class AppContext:
             self.workspaces.end(request.session_hash)
 
 
-@contextlib.contextmanager
-def user_errors() -> Iterator[None]:
-    """Show the core's plain-language errors (ValueError and its kinds) to the user."""
-    try:
-        yield
-    except ValueError as error:
-        raise gr.Error(sentence(str(error))) from None
+def reports_to(note_name: str, *, clears: str | None = None) -> Callable:
+    """Make a tab method's user-level problems a warning in the tab's note, not a failure of every output.
+
+    A ``ValueError`` (what the core raises for bad input, and what handlers raise for a missing
+    label, camera or token) becomes a warning toast and the note's text, with every other output
+    left as it was (but ``clears``, emptied), and one line in the log; anything else is a fault:
+    it fails the event (Gradio shows the error) and the log gets its traceback. ``note_name`` and
+    ``clears`` are attributes of the tab. Works for functions and generators.
+    """
+    def decorate(method: Callable) -> Callable:
+        def warning(self, error: ValueError) -> dict:
+            message = sentence(str(error))
+            logger.info("told a visitor: %s", message)
+            gr.Warning(message)
+            return {getattr(self, note_name): note(message, "warning"), **({getattr(self, clears): ""} if clears else {})}
+
+        def fault(error: Exception):
+            logger.error("%s failed", method.__qualname__, exc_info=error)
+            return gr.Error(f"Something went wrong ({type(error).__name__}: {error}); the log has the details.")
+
+        if inspect.isgeneratorfunction(method):
+            @functools.wraps(method)
+            def generator(self, *args, **kwargs):
+                try:
+                    yield from method(self, *args, **kwargs)
+                except ValueError as error:
+                    yield warning(self, error)
+                except gr.Error:
+                    raise
+                except Exception as error:  # noqa: BLE001 (a fault: reported, then failed)
+                    raise fault(error) from None
+            return generator
+
+        @functools.wraps(method)
+        def function(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except ValueError as error:
+                return warning(self, error)
+            except gr.Error:
+                raise
+            except Exception as error:  # noqa: BLE001 (a fault: reported, then failed)
+                raise fault(error) from None
+        return function
+    return decorate
 
 
 def sentence(text: str) -> str:
@@ -67,3 +106,23 @@ def model_summary(classifier: Classifier | None) -> str:
     mode = "face mode" if config.faces.get("enabled") else "whole images"
     return (f"**Model:** {len(config.labels)} labels ({', '.join(config.labels)}) · {backbone_title(config.backbone)} · "
             f"{mode} · {measured}  \n<small>Backbone weights: {config.backbone_weights.get('description', 'unknown')}</small>")
+
+
+class ModelViews:
+    """Every component that shows the session's model, across tabs, and how each tab fills its own.
+
+    Tabs register ``show(classifier) -> {component: value}`` for their components; the tabs that
+    make a model (Train, and Share when it loads one) output to :attr:`components` and return
+    :meth:`updates`.
+    """
+
+    def __init__(self):
+        self.components: list = []
+        self._shows: list[Callable] = []
+
+    def register(self, components: list, show: Callable[[Classifier | None], dict]) -> None:
+        self.components += components
+        self._shows.append(show)
+
+    def updates(self, classifier: Classifier | None) -> dict:
+        return {component: value for show in self._shows for component, value in show(classifier).items()}

@@ -11,7 +11,7 @@ import pandas as pd
 from facerec import backbones, devices
 from facerec.app.jobs import BackgroundTraining
 from facerec.app.sessions import Workspace
-from facerec.app.shared import FACES, AppContext, logger, model_summary, note, sentence, user_errors
+from facerec.app.shared import FACES, AppContext, ModelViews, note, reports_to, sentence
 from facerec.backbones.applications import AUTO
 from facerec.classifier import Classifier
 from facerec.dataset import check_trainable
@@ -40,9 +40,10 @@ class TrainTab:
                 with gr.Column(scale=3):
                     self._build_curves()
             with gr.Row():
-                self.per_class = gr.Dataframe(per_class_table({}), label="Accuracy per label", interactive=False, scale=2)
+                self.per_class = gr.Dataframe(per_class_table({}), label="Accuracy per label", interactive=False, scale=2,
+                                              wrap=True, column_widths=["34%", "26%", "18%", "22%"], elem_id="per-class")
                 self.confusion = gr.Dataframe(confusion_table({}), label="Confusion matrix (rows: true label, columns: predicted)",
-                                              interactive=False, scale=3)
+                                              interactive=False, scale=3, wrap=True, elem_id="confusion")
         self.inputs = [self.data_summary, self.mode, self.backbone, self.epochs, self.batch_size, self.learning_rate,
                        self.optimizer, self.augment, self.trainable_layers, self.validation_split]
 
@@ -82,12 +83,11 @@ class TrainTab:
                                              color_map=CURVE_COLOURS)
         self.results = gr.Markdown(elem_id="results")
 
-    def wire(self, *, demo: gr.Blocks, model_views: list[gr.components.Component], threshold: gr.Slider) -> None:
-        """Connect the events; ``model_views`` show the model's summary and ``threshold`` its
-        unknown threshold (in the other tabs), both set when a training ends."""
-        self.model_views, self.threshold = model_views, threshold
+    def wire(self, *, demo: gr.Blocks, model_views: ModelViews) -> None:
+        """Connect the events; ``model_views`` (in every tab) show the model when a training ends."""
+        self.model_views = model_views
         self.outputs = [self.status, self.loss_plot, self.accuracy_plot, self.results, self.per_class, self.confusion,
-                        *model_views, threshold]
+                        *model_views.components]
         gr.on([demo.load, self.backbone.change], self.describe_backbone, self.backbone, self.weights_note,
               api_name="describe_backbone")
         self.mode.change(recommended_backbone, self.mode, self.backbone, api_name="recommended_backbone",
@@ -144,15 +144,16 @@ class TrainTab:
         # FACEREC_WEIGHTS chooses among a Keras backbone's weights; other backbones have their own.
         return self.context.config.weights if backbone.keras_weights else AUTO
 
+    @reports_to("status")
     def train(self, data_summary: str, mode: str, backbone: str, epochs: float, batch_size: float, learning_rate: float,
               optimizer: str, augment: float, trainable_layers: float, validation_split: float,
               request: gr.Request, progress: gr.Progress = gr.Progress()) -> Iterator[dict]:
         """Train on the session's dataset: live curves each epoch, then the validation results."""
         workspace = self.context.workspace(request)
-        with user_errors():
-            settings = self.settings(mode, backbone, epochs, batch_size, learning_rate, optimizer, augment,
-                                     trainable_layers, validation_split)
-            run = workspace.start_training(settings)
+        settings = self.settings(mode, backbone, epochs, batch_size, learning_rate, optimizer, augment,
+                                 trainable_layers, validation_split)
+        run = workspace.start_training(settings)
+        yield self.cleared_views()  # the last training's results go until this one has its own
         for update in run.updates():
             if update.total:
                 unit = "images" if update.stage == "features" else "epochs"
@@ -176,6 +177,7 @@ class TrainTab:
             return note("Training cancelled before it started.", "warning"), False
         return note("No training is running.", "warning"), True
 
+    @reports_to("status")
     def outcome(self, show: bool, request: gr.Request) -> dict:
         """After Stop: wait for the training to end, then show what it kept.
 
@@ -188,6 +190,12 @@ class TrainTab:
         return self.finished_views(workspace, workspace.training)
 
     # Views -------------------------------------------------------------------------------------
+
+    def cleared_views(self) -> dict:
+        """Nothing of an earlier training: empty curves, results and tables."""
+        loss, accuracy = curves([])
+        return {self.status: note("Starting…", "recording"), self.loss_plot: loss, self.accuracy_plot: accuracy,
+                self.results: "", self.per_class: per_class_table({}), self.confusion: confusion_table({})}
 
     def live_views(self, run: BackgroundTraining) -> dict:
         latest = run.history[-1]
@@ -206,20 +214,16 @@ class TrainTab:
         if isinstance(run.error, Stopped):
             status = note("Stopped before the first epoch ended: no model was made. Train again when ready.", "warning")
             return {self.status: status, self.loss_plot: loss, self.accuracy_plot: accuracy}
-        if isinstance(run.error, ValueError):
-            raise gr.Error(sentence(str(run.error)))
         if run.error is not None:
-            logger.error("training failed", exc_info=run.error)
-            raise gr.Error(f"Training failed: {type(run.error).__name__}: {run.error}")
+            raise run.error  # reports_to shows a ValueError (bad data, a missing package) as a note
         classifier = run.classifier
         report, metrics = classifier.report, classifier.metrics
         stopped = " (stopped early: best epoch kept)" if run.stop.is_set() else ""
         status = note(f"Trained in {report['seconds']:.0f} s on {report['device']}, {len(run.history)} epochs{stopped}. "
                       "Try it in step 3.")
-        summary = model_summary(workspace.classifier)
         return {self.status: status, self.loss_plot: loss, self.accuracy_plot: accuracy, self.results: results_text(classifier),
                 self.per_class: per_class_table(metrics), self.confusion: confusion_table(metrics),
-                **{view: summary for view in self.model_views}, self.threshold: classifier.threshold}
+                **self.model_views.updates(workspace.classifier)}
 
 
 def recommended_backbone(mode: str) -> str:
