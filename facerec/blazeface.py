@@ -9,16 +9,18 @@ merge overlapping detections by weighted non-maximum suppression.
 
 Two models (``bench/results/detectors.md`` has the measurements):
 
-* ``"full"``: 192x192 input; finds faces down to 80 pixels in a 640x480 frame, in about 4 ms
+* ``"full"``: 192x192 input; finds faces down to 80 pixels in a 640x480 frame, in 4-5 ms
   of CPU, and as few false faces on pet photos as MTCNN;
-* ``"short"``: 128x128 input, about 2 ms; for faces close to the camera (it misses faces under
-  about 100 pixels in a 640x480 frame), and it takes pets' faces for people's unless its
-  threshold is high.
+* ``"short"``: 128x128 input, about 2 ms, for faces close to the camera. It takes pets' faces
+  for people's unless its threshold is high, and at its default (0.85) it misses most faces
+  under 120 pixels in a 640x480 frame and 16 of the 117 celebrity photos' faces.
 
-Box convention: BlazeFace's box is a square from the brows to the chin. Against MTCNN's box (on
-the celebrity photos where both find the face) it is 1.2 times as wide and 0.9 times as tall,
-and its centre is 5-9% of MTCNN's box height lower, so a crop made from one detector's boxes
-does not match a crop made from the other's (a model is used with the detector it was trained with).
+Box convention: BlazeFace's box is a square from the brows to the chin; MTCNN's is taller than
+wide, from the forehead. On the celebrity photos where both find the face, BlazeFace's box is
+1.16-1.22 times as wide and 0.85-0.89 times as tall as MTCNN's (short-full), and its centre is
+lower by 5-9% of MTCNN's box height (``bench/results/detectors.md``). A crop made from one
+detector's boxes is therefore not the crop made from the other's: a model is used with the
+detector it was trained with.
 """
 
 from __future__ import annotations
@@ -43,9 +45,9 @@ KEYPOINT_NAMES = ("left_eye", "right_eye", "nose", "mouth", "left_ear", "right_e
 SUPPRESSION_IOU = 0.3
 # Raw scores are clipped before the sigmoid, as MediaPipe does.
 SCORE_CLIP = 100.0
-# On 2 cores a second thread saves a fifth of the full model's wall time on a quiet machine, for
-# a quarter more CPU, and costs time on a busy one (bench/results/detectors.md); one thread
-# leaves the other core to the recognizer.
+# A second LiteRT thread saved a fifth of the full model's wall time on 2 cores at load 1.2 (4.5
+# to 3.5 ms per 640x480 frame, for 4.5 to 5.6 ms of CPU; measured once, by hand) and lost time
+# at load 10 (bench/results/detectors.md); one thread leaves the other core to the recognizer.
 DEFAULT_THREADS = 1
 
 
