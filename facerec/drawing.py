@@ -43,8 +43,9 @@ def draw_faces(image: np.ndarray, faces: list[dict], *, labels: Sequence[str] = 
         picture = picture.resize((round(picture.width * scale), round(picture.height * scale)), Image.LANCZOS)
     draw = ImageDraw.Draw(picture)
     side = max(picture.size)
-    line = max(2, round(side / 250))
-    font = _font(max(12, round(side / 36)))
+    # Sizes for a picture shown about 340 pixels high (the app's result): lines and names stay legible.
+    line = max(2, round(side / 160))
+    font = _font(max(14, round(side / 22)))
     for face in faces:
         x, y, width, height = (round(value * scale) for value in face["box"])
         colour = label_colour(face["label"], labels)

@@ -27,6 +27,7 @@ import gradio as gr  # noqa: E402
 
 from facerec.app import assets  # noqa: E402
 from facerec.app.collect import CollectTab  # noqa: E402
+from facerec.app.live import LiveRoute  # noqa: E402
 from facerec.app.predict import PredictTab  # noqa: E402
 from facerec.app.sessions import Workspaces  # noqa: E402
 from facerec.app.settings import AppConfig  # noqa: E402
@@ -56,8 +57,13 @@ def app_context() -> AppContext:
 
 
 def build_demo(context: AppContext | None = None) -> gr.Blocks:
-    """The app's page: banner, mode, the four tabs, and the wiring between them."""
+    """The app's page: banner, mode, the four tabs, and the wiring between them.
+
+    Its live view needs the app's own route: launch it with :func:`launch`, which adds
+    ``demo.facerec_routes`` to Gradio's server (``demo.launch(app_kwargs={"routes": demo.facerec_routes})``).
+    """
     context = context or app_context()
+    live = LiveRoute(context)
     with gr.Blocks(title="facerec · teach a computer faces", analytics_enabled=False,
                    delete_cache=GRADIO_CACHE_LIFETIME) as demo:
         gr.HTML(assets.HERO)
@@ -88,8 +94,10 @@ def build_demo(context: AppContext | None = None) -> gr.Blocks:
 
         demo.load(session_model, None, model_views.components, api_name="session_model", show_progress="hidden")
         demo.load(share.on_load, None, share.repo_id, api_name="session_share", show_progress="hidden")
+        live.wire(demo)
         demo.unload(context.end_session)
     demo.queue(default_concurrency_limit=4)
+    demo.facerec_routes = live.routes()
     return demo
 
 
@@ -105,8 +113,10 @@ def __getattr__(name: str):
 
 
 def launch(**options):
-    """Start the app with its theme and privacy settings (no run history); ``options`` go to ``demo.launch``."""
-    return _demo().launch(**{**LAUNCH_OPTIONS, **options})
+    """Start the app with its theme, privacy settings (no run history) and live route; ``options`` go to
+    ``demo.launch``."""
+    demo = _demo()
+    return demo.launch(**{**LAUNCH_OPTIONS, "app_kwargs": {"routes": demo.facerec_routes}, **options})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -32,12 +32,14 @@ footer { visibility: visible; }
 .facerec-camera video { width: 100%; height: 100%; object-fit: cover; transform: scaleX(-1); display: block; }
 .facerec-camera:not(.on) video { visibility: hidden; }
 .facerec-camera-off { position: absolute; inset: 0 0 44px 0; display: flex; align-items: center; justify-content: center;
-                      color: #e5e7eb; text-align: center; padding: 0 24px; }
+                      text-align: center; padding: 0 24px; }
+.facerec-camera-off p, .facerec-camera-off b { color: #e5e7eb !important; }
 .facerec-camera.on .facerec-camera-off { display: none; }
 .facerec-camera-bar { position: absolute; left: 0; right: 0; bottom: 0; display: flex; gap: 10px; align-items: center;
                       padding: 8px 10px; background: rgba(15, 18, 26, 0.55); color: white; font-size: 0.9rem; }
 .facerec-camera-bar button { background: rgba(255,255,255,0.18); color: white; border: none; border-radius: 999px;
                              padding: 4px 12px; cursor: pointer; }
+.facerec-live { max-width: 640px; margin: 0 auto; }
 .facerec-camera canvas.facerec-overlay { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
 .facerec-live-panel { position: absolute; top: 8px; left: 8px; padding: 4px 10px; border-radius: 8px;
                       background: rgba(15, 18, 26, 0.6); color: white; font-size: 0.95rem; }

@@ -18,7 +18,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from facerec.app.sessions import ADDED, DUPLICATE, NO_FACE, Workspace
+from facerec.app.sessions import ADDED, CAMERA_NAME, DUPLICATE, NO_FACE, Workspace
 from facerec.app.shared import FACES, AppContext, note, reports_to, sentence
 from facerec.dataset import AddReport
 from facerec.images import load_image
@@ -26,10 +26,11 @@ from facerec.images import load_image
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_DATASET = EXAMPLES / "faces"
 THUMBNAILS = 6
-# The page's camera functions (camera.js), as Gradio event js: they return the inputs' values.
-GRAB_FRAME_JS = "async (frame, ...rest) => [await window.facerec.camera.grabForServer(), ...rest]"
-RECORDED_FRAMES_JS = "async (frames, ...rest) => [await window.facerec.camera.stopRecording(), ...rest]"
-CONFIRM_DELETE_JS = "(label, ...rest) => [confirm(`Delete “${label}” and all its photos?`) ? label : null, ...rest]"
+# The page's camera functions (camera.js), as Gradio event js: they get the inputs' values (label,
+# frame or frames, mode) and return them, the frame filled in.
+GRAB_FRAME_JS = "async (label, frame, mode) => [label, await window.facerec.camera.grabForServer(), mode]"
+RECORDED_FRAMES_JS = "async (label, frames, mode) => [label, await window.facerec.camera.stopRecording(), mode]"
+CONFIRM_DELETE_JS = "(label) => [confirm(`Delete “${label}” and all its photos?`) ? label : null]"
 CAMERA_HTML = """
 <div class="facerec-camera">
   <video data-facerec-camera autoplay muted playsinline aria-label="Camera preview"></video>
@@ -93,6 +94,8 @@ class CollectTab:
         self.label = gr.Textbox(visible="hidden", label="Label")
         self.photo = gr.Textbox(visible="hidden", label="Photo")
         self.new_name = gr.Textbox(visible="hidden", label="New name")
+        self.files = gr.File(file_count="multiple", visible=False, label="Photos")
+        self.api = gr.Button(visible=False)  # triggers the cards' handlers by name, for API clients
 
         @gr.render(inputs=[self.dataset, self.mode])
         def cards(view: dict, mode: str, request: gr.Request) -> None:
@@ -112,7 +115,8 @@ class CollectTab:
         with gr.Group(key=key, elem_classes="label-card"):
             gr.Markdown(f"### {label}  \n{count} photo{'s' * (count != 1)}", key=f"{key}-title", elem_classes="card-title")
             samples = sorted(workspace.dataset.samples(label), key=lambda sample: sample.path.stat().st_mtime, reverse=True)
-            gallery = gr.Gallery([(str(sample.path), sample.name) for sample in samples[:THUMBNAILS]], key=f"{key}-photos",
+            gallery = gr.Gallery([(str(sample.path), None if sample.name == CAMERA_NAME else sample.name)
+                                  for sample in samples[:THUMBNAILS]], key=f"{key}-photos",
                                  show_label=False, columns=THUMBNAILS, rows=1, height=104, object_fit="cover",
                                  allow_preview=True, interactive=False, elem_classes="card-photos")
             with gr.Row(key=f"{key}-actions"):
@@ -124,11 +128,11 @@ class CollectTab:
                 with gr.Row():
                     new_name = gr.Textbox(show_label=False, placeholder="New name", key=f"{key}-new-name", scale=3, max_lines=1)
                     rename = gr.Button("Rename", size="sm", key=f"{key}-rename", scale=1)
-                selected = gr.State(None, key=f"{key}-selected")
+                selected = gr.State(None)
                 with gr.Row():
                     delete_photo = gr.Button("🗑 Delete the selected photo", size="sm", key=f"{key}-delete-photo")
                     delete_label = gr.Button(f"🗑 Delete {label}", size="sm", variant="stop", key=f"{key}-delete")
-        fixed = gr.State(label, key=f"{key}-label")  # the card's label, as an input of its events
+        fixed = gr.State(label)  # the card's label, as an input of its events
         private = dict(outputs=self.outputs, api_visibility="private", show_progress="hidden")
         capture.click(self.capture, [fixed, self.frame, self.mode], js=GRAB_FRAME_JS, **private)
         record.click(self.record, [fixed, self.frames, self.mode], js=RECORDED_FRAMES_JS, **private)
@@ -146,15 +150,13 @@ class CollectTab:
             self.example_button.click(self.load_example_dataset, None, self.outputs, api_name="load_example_dataset")
         self.export_button.click(self.export_dataset, None, self.dataset_file, api_name="export_dataset")
         # The cards' handlers by name, for API clients (gradio_client): a button nobody sees triggers them.
-        api = gr.Button(visible=False)
-        files = gr.File(file_count="multiple", visible=False)
-        for method, inputs, name in ((self.add_photos, [files, self.label, self.mode], "add_photos"),
+        for method, inputs, name in ((self.add_photos, [self.files, self.label, self.mode], "add_photos"),
                                      (self.capture, [self.label, self.frame, self.mode], "capture"),
                                      (self.record, [self.label, self.frames, self.mode], "record"),
                                      (self.delete_photo, [self.label, self.photo], "delete_photo"),
                                      (self.rename_label, [self.label, self.new_name], "rename_label"),
                                      (self.delete_label, [self.label], "delete_label")):
-            api.click(method, inputs, self.outputs, api_name=name, show_progress="hidden")
+            self.api.click(method, inputs, self.outputs, api_name=name, show_progress="hidden")
 
     # Views -------------------------------------------------------------------------------------
 

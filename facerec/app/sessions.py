@@ -35,6 +35,7 @@ from facerec.dataset import AddReport, Dataset
 from facerec.detection import Face, FaceSettings, get_detector
 from facerec.faces import crop_sample
 from facerec.images import ImageError, load_image
+from facerec.live import LiveRecognizer
 from facerec.app.jobs import BackgroundTraining, convert_between_jobs
 from facerec.settings import TrainingSettings
 
@@ -67,12 +68,33 @@ class Workspace:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.dataset = Dataset(folder / "dataset")
         self.cache_dir = folder / "cache"
-        self.classifier: Classifier | None = None
+        self._classifier: Classifier | None = None
+        self._live: LiveRecognizer | None = None
+        self.live_rules: dict = {}  # the unknown rule the page's controls set (default: the model's)
         self.training: BackgroundTraining | None = None
         self.training_queued = False
         self.last_used = time.monotonic()
         self.closed = False
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: close() sets the classifier under it
+
+    @property
+    def classifier(self) -> Classifier | None:
+        """The model trained or loaded last, or None."""
+        return self._classifier
+
+    @classifier.setter
+    def classifier(self, classifier: Classifier | None) -> None:
+        with self._lock:
+            self._classifier, self._live, self.live_rules = classifier, None, {}
+
+    def live_recognizer(self) -> LiveRecognizer:
+        """The live view's recogniser of the current model (made on first use, kept while the model is)."""
+        with self._lock:
+            if self._classifier is None:
+                raise ValueError("no model yet: train one, or load one from the Hub")
+            if self._live is None or self._live.classifier is not self._classifier:
+                self._live = LiveRecognizer(self._classifier)
+            return self._live
 
     # Collecting ----------------------------------------------------------------------------
 
@@ -204,6 +226,14 @@ class Workspaces:
 
     def __len__(self) -> int:
         return len(self._workspaces)
+
+    def find(self, session_id: str) -> Workspace | None:
+        """The session's workspace if it has one (None: never made, or ended); marks it as used now."""
+        with self._lock:
+            workspace = self._workspaces.get(session_id)
+            if workspace is not None:
+                workspace.last_used = time.monotonic()
+            return workspace
 
     def get(self, session_id: str) -> Workspace:
         """The session's workspace, created on first use; marks it as used now."""

@@ -10,6 +10,7 @@ import pandas as pd
 
 from facerec import backbones, devices
 from facerec.app.jobs import BackgroundTraining
+from facerec.app.live import LiveView
 from facerec.app.sessions import Workspace
 from facerec.app.shared import FACES, AppContext, ModelViews, note, reports_to, sentence
 from facerec.backbones.applications import AUTO
@@ -39,6 +40,10 @@ class TrainTab:
                     self._build_settings()
                 with gr.Column(scale=3):
                     self._build_curves()
+            with gr.Accordion("See it work: the live camera, right here", open=True, visible=False) as self.live_box:
+                gr.Markdown("Every face the camera sees is boxed and named by the model you just trained "
+                            "(the same view as step 3's Live webcam).", elem_classes="hint")
+                LiveView(context, elem_id="train-live")
             with gr.Row():
                 self.per_class = gr.Dataframe(per_class_table({}), label="Accuracy per label", interactive=False, scale=2,
                                               wrap=True, column_widths=["34%", "26%", "18%", "22%"], elem_id="per-class")
@@ -87,7 +92,7 @@ class TrainTab:
         """Connect the events; ``model_views`` (in every tab) show the model when a training ends."""
         self.model_views = model_views
         self.outputs = [self.status, self.loss_plot, self.accuracy_plot, self.results, self.per_class, self.confusion,
-                        *model_views.components]
+                        self.live_box, *model_views.components]
         gr.on([demo.load, self.backbone.change], self.describe_backbone, self.backbone, self.weights_note,
               api_name="describe_backbone")
         self.mode.change(recommended_backbone, self.mode, self.backbone, api_name="recommended_backbone",
@@ -193,8 +198,7 @@ class TrainTab:
 
     def cleared_views(self) -> dict:
         """Nothing of an earlier training: empty curves, results and tables."""
-        loss, accuracy = curves([])
-        return {self.status: note("Starting…", "recording"), self.loss_plot: loss, self.accuracy_plot: accuracy,
+        return {self.status: note("Starting…", "recording"), self.loss_plot: None, self.accuracy_plot: None,
                 self.results: "", self.per_class: per_class_table({}), self.confusion: confusion_table({})}
 
     def live_views(self, run: BackgroundTraining) -> dict:
@@ -223,7 +227,7 @@ class TrainTab:
                       "Try it in step 3.")
         return {self.status: status, self.loss_plot: loss, self.accuracy_plot: accuracy, self.results: results_text(classifier),
                 self.per_class: per_class_table(metrics), self.confusion: confusion_table(metrics),
-                **self.model_views.updates(workspace.classifier)}
+                self.live_box: gr.Accordion(visible=True), **self.model_views.updates(workspace.classifier)}
 
 
 def recommended_backbone(mode: str) -> str:
