@@ -140,7 +140,7 @@ def test_collect_train_predict(client, photos, tmp_path):
     assert sum(probabilities(label_output).values()) == pytest.approx(1.0, abs=1e-4)
     assert "**red**" in note
 
-    dataset_zip = value(client.predict(api_name="/export_dataset"))
+    dataset_zip = value(client.predict(api_name="/export_dataset")[0])
     with zipfile.ZipFile(dataset_zip["value"] if isinstance(dataset_zip, dict) else dataset_zip) as archive:
         names = archive.namelist()
     assert len(names) == 12 and {name.split("/")[0] for name in names} == {"red", "blue"}
@@ -334,7 +334,7 @@ def test_what_a_session_was_shown_is_served_at_unguessable_addresses(facerec_app
     visitor = Client(facerec_app.url, verbose=False, download_files=False)
     try:
         add(visitor, "red", photos("red", 1))
-        exported = value(visitor.predict(api_name="/export_dataset"))
+        exported = value(visitor.predict(api_name="/export_dataset")[0])
     finally:
         visitor.close()
     shown = Path(exported["path"])

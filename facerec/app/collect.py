@@ -148,7 +148,7 @@ class CollectTab:
         self.archive.upload(self.import_zip, [self.archive], [*self.outputs, self.archive], api_name="import_zip")
         if EXAMPLE_DATASET.is_dir():
             self.example_button.click(self.load_example_dataset, None, self.outputs, api_name="load_example_dataset")
-        self.export_button.click(self.export_dataset, None, self.dataset_file, api_name="export_dataset")
+        self.export_button.click(self.export_dataset, None, [self.dataset_file, self.note], api_name="export_dataset")
         # The cards' handlers by name, for API clients (gradio_client): a button nobody sees triggers them.
         for method, inputs, name in ((self.add_photos, [self.files, self.label, self.mode], "add_photos"),
                                      (self.capture, [self.label, self.frame, self.mode], "capture"),
@@ -271,9 +271,9 @@ class CollectTab:
         return self.views(workspace, f"Deleted **{label}** and its photos.")
 
     @reports_to("note")
-    def export_dataset(self, request: gr.Request) -> gr.File:
+    def export_dataset(self, request: gr.Request) -> dict:
         """The dataset as a zip (one folder per label) to download."""
-        return gr.File(value=str(self.context.workspace(request).export_dataset()), visible=True)
+        return {self.dataset_file: gr.File(value=str(self.context.workspace(request).export_dataset()), visible=True)}
 
 
 def newest(workspace: Workspace, label: str) -> list[str]:

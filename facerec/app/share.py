@@ -30,13 +30,13 @@ class ShareTab:
                                                 " or the server has HF_TOKEN)" if config.use_server_token else ")"),
                                             info="Used for one push or load, then cleared: never stored, logged or shown.")
                     self.push_button = gr.Button("⬆ Push to the Hub", variant="primary")
-                    self.push_note = gr.Markdown()
+                    self.push_note = gr.Markdown(elem_id="push-note")
                 with gr.Column():
                     gr.Markdown("### Load a model from the Hub\nAny model pushed by facerec; private ones need a token.")
                     self.load_repo = gr.Textbox(label="Repository", placeholder="namespace/model-name")
                     self.load_revision = gr.Textbox(label="Revision (optional)", placeholder="main, a branch, or a commit id")
                     self.load_button = gr.Button("⬇ Load model")
-                    self.load_note = gr.Markdown()
+                    self.load_note = gr.Markdown(elem_id="load-note")
                     gr.Markdown("### Download\nThe model as a zip: a Keras 3 folder that `keras.saving.load_model` "
                                 "and `facerec.Classifier.load` read.")
                     self.export_button = gr.Button("⬇ Download model (.zip)")
@@ -54,9 +54,9 @@ class ShareTab:
             event.failure(lambda: "", None, self.token, api_visibility="private", show_progress="hidden")  # after a fault too
         self.export_button.click(self.export_model, None, [self.model_file, self.load_note], api_name="export_model")
 
-    def on_load(self, request: gr.Request, profile: gr.OAuthProfile | None) -> dict:
+    def on_load(self, request: gr.Request, profile: gr.OAuthProfile | None) -> str:
         """The signed-in visitor's repo name, for a page (re)load."""
-        return {self.repo_id: f"{profile.username}/my-face-model"} if profile is not None else {}
+        return f"{profile.username}/my-face-model" if profile is not None else gr.skip()
 
     def show_model(self, classifier: Classifier | None) -> dict:
         """What this tab shows of the session's model."""
