@@ -31,6 +31,22 @@
     return null;
   };
 
+  // A copy of every camera stream the page opens, in a tiny <video> of its own: the camera as
+  // captured, for transports whose page shows no local preview (fastrtc shows only the returned video).
+  const getUserMedia = navigator.mediaDevices && navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  if (getUserMedia) navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const stream = await getUserMedia(constraints);
+    if (stream.getVideoTracks().length) {
+      const tap = document.createElement('video');
+      tap.className = 'bench-camera-tap'; tap.muted = true; tap.playsInline = true; tap.autoplay = true;
+      tap.style.cssText = 'position:fixed;right:0;bottom:0;width:80px;height:60px;opacity:0.01;pointer-events:none';
+      tap.srcObject = new MediaStream(stream.getVideoTracks().map((track) => track.clone()));
+      document.body.appendChild(tap);
+      tap.play().catch(() => {});
+    }
+    return stream;
+  };
+
   B.result = (index) => {
     const arrived = performance.now();
     requestAnimationFrame(() => B.results.push([index == null ? -1 : index, performance.now(), arrived]));
