@@ -73,12 +73,12 @@ class Scenario:
 def scenarios(ws_python: str, rtc_python: str, rtc5_python: str) -> list[Scenario]:
     result = []
 
-    def gradio(output, every, *, width=0, cost=10.0, faces=1, visitors=1, hog=False, extra=(), tag=""):
+    def gradio(output, every, *, width=0, cost=10.0, faces=1, visitors=1, hog=False, extra=(), tag="", name_tag=""):
         setting = f"stream_every={every}" + (f", width {width}" if width else "") + tag
         args = ["bench.live_transport_apps.gradio_stream", "--output", output, "--stream-every", str(every),
                 "--width", str(width), *extra]
         name = f"gradio-{output}-{every}" + (f"-w{width}" if width else "") + (f"-cost{cost:g}" if cost != 10 else "") \
-            + (f"-faces{faces}" if faces != 1 else "") + (f"-x{visitors}" if visitors > 1 else "") + ("-hog" if hog else "")
+            + (f"-faces{faces}" if faces != 1 else "") + (f"-x{visitors}" if visitors > 1 else "") + ("-hog" if hog else "") + name_tag
         result.append(Scenario(name, f"gradio-{output}", setting, args, faces=faces, cost_ms=cost, visitors=visitors, hog=hog))
 
     def custom(via, *, width=480, cost=10.0, faces=1, visitors=1, hog=False):
@@ -95,7 +95,7 @@ def scenarios(ws_python: str, rtc_python: str, rtc5_python: str) -> list[Scenari
         gradio("json", every)
     gradio("image", 0.05, width=320)
     gradio("json", 0.05, width=320)
-    gradio("image", 0.05, extra=("--format", "jpeg"), tag=", format=jpeg")
+    gradio("image", 0.05, extra=("--format", "jpeg"), tag=", format=jpeg", name_tag="-jpeg")
     gradio("image", 0.05, cost=150)
     gradio("json", 0.05, cost=150)
     for via in ("ws", "http", "server"):
@@ -110,6 +110,8 @@ def scenarios(ws_python: str, rtc_python: str, rtc5_python: str) -> list[Scenari
     custom("ws", hog=True)
     custom("http", hog=True)
     gradio("json", 0.05, visitors=4)
+    # The app's time_limit=60 ends each stream after a minute (it rejoins the queue): without it.
+    gradio("json", 0.05, visitors=4, extra=("--time-limit", "0"), tag=", time_limit=None", name_tag="-nolimit")
     gradio("json", 0.05, visitors=4, hog=True)
     gradio("image", 0.1, visitors=4, hog=True)
     custom("ws", visitors=4)
@@ -226,8 +228,9 @@ def page_stats(data: dict, window: tuple[float, float]) -> dict:
     seen, capture = dict(map(tuple, data["seen"])), dict(map(tuple, data["capture"]))
     results = [(int(index), t, arrived) for index, t, arrived in data["results"]]
     distinct = {index for index, _, _ in results if index >= 0}
-    latency = [(t, t - seen[index]) for index, t, _ in results if index in seen and t >= seen[index]]
-    from_capture = [t - capture[index] for index, t, _ in results if index in capture]
+    matched = [(index, t) for index, t, _ in results if index in seen and t >= seen[index]]
+    latency = [(t, t - seen[index]) for index, t in matched]
+    from_capture = [t - capture[index] for index, t in matched if index in capture and t >= capture[index]]
     first = [value for t, value in latency if t < start + 10_000]
     last = [value for t, value in latency if t > end - 10_000]
     preview = [index for index, t in data["seen"] if start <= t <= end]
@@ -303,6 +306,71 @@ def run(scenario: Scenario, cameras: dict[int, Path], seconds: float, warmup: fl
     return {"scenario": scenario, "stats": stats, "posts": posts, "frames": frames, "wall": wall, "load": load,
             "server_cpu": (cpu_after[0] - cpu_before[0]) / wall, "browser_cpu": (cpu_after[1] - cpu_before[1]) / wall,
             "screenshot": screenshot, "agreement": agreement, "app_output": (work / "app.out").read_text()[-3000:]}
+
+
+def session_checks(python: str, camera_file: Path) -> harness.Table:
+    """The custom route's sessions: who may send frames, and for which session they count."""
+    from playwright.sync_api import sync_playwright
+
+    table = harness.Table("The live route's sessions (custom transport, WebSocket and POST)", ["check", "expected", "observed", "ok"])
+    work = Path(tempfile.mkdtemp(prefix="live-transport-sessions-"))
+    port, ready, log = free_port(), work / "ready", work / "frames.jsonl"
+    app = subprocess.Popen([python, "-m", "bench.live_transport_apps.custom", "--via", "ws", "--port", str(port), "--ready",
+                            str(ready), "--log", str(log), "--cost-ms", "1"], cwd=harness.REPOSITORY,
+                           env={**os.environ, "PYTHONPATH": str(harness.REPOSITORY)}, stdout=open(work / "app.out", "w"),
+                           stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 90
+        while not ready.exists():
+            if app.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the app did not start: {(work / 'app.out').read_text()[-2000:]}")
+            time.sleep(0.2)
+        url = ready.read_text().strip().rstrip("/")
+        probe_ws = """async ([url, token]) => await new Promise((resolve) => {
+            const socket = new WebSocket(url.replace(/^http/, 'ws') + '/facerec/live/ws?token=' + encodeURIComponent(token));
+            socket.onopen = () => { socket.close(); resolve('opened'); };
+            socket.onclose = (event) => resolve('closed ' + event.code);
+            setTimeout(() => resolve('timeout'), 5000);
+        })"""
+        probe_post = """async ([url, token]) => (await fetch(url + '/facerec/live/frame', {method: 'POST', body: new Blob([new Uint8Array(10)]),
+                                                                  headers: {'X-Live-Token': token}})).status"""
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+                *CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera_file}"])
+            visitors = []
+            for _ in range(2):
+                context = browser.new_context(permissions=["camera"])
+                context.add_init_script((APPS / "measure.js").read_text(encoding="utf-8"))
+                page = context.new_page()
+                page.goto(url)
+                page.wait_for_function("() => window.__facerecLiveToken", timeout=30_000)
+                page.evaluate("() => __bench.watchPreview('#live video')")
+                page.locator("#live button.start").click()
+                page.wait_for_function("() => __bench.results.length > 3", timeout=30_000)
+                visitors.append((context, page, page.evaluate("() => window.__facerecLiveToken")))
+            (_, page_a, token_a), (context_b, page_b, token_b) = visitors
+            table.add("a made-up token, WebSocket", "refused", page_a.evaluate(probe_ws, [url, "not-a-token"]), "")
+            table.add("a made-up token, POST", "401", str(page_a.evaluate(probe_post, [url, "not-a-token"])), "")
+            table.add("no token, WebSocket", "refused", page_a.evaluate(probe_ws, [url, ""]), "")
+            table.add("visitor A's token from visitor B's page", "opens, but counts as A's session (a token is a "
+                      "bearer secret, known only to A's page)", page_b.evaluate(probe_ws, [url, token_a]), "")
+            sessions = {json.loads(line)["session"] for line in log.read_text().splitlines()}
+            table.add("sessions the two visitors' frames were handled under", "2 distinct", str(len(sessions)), "")
+            table.add("tokens differ per visitor", "yes", "yes" if token_a != token_b else "no", "")
+            context_b.close()  # Visitor B leaves: demo.unload revokes B's token.
+            time.sleep(3)
+            table.add("visitor B's token after B closed the page", "refused", page_a.evaluate(probe_ws, [url, token_b]), "")
+            table.add("visitor A still streams after B left", "yes",
+                      "yes" if page_a.evaluate("() => new Promise(r => { const n = __bench.results.length;"
+                                               " setTimeout(() => r(__bench.results.length > n), 2000); })") else "no", "")
+            browser.close()
+    finally:
+        stop([app])
+    for line in table.rows:
+        expected, observed = line[1], line[2]
+        line[3] = "yes" if (expected.startswith("refused") and observed.startswith("closed")) or expected.split(" ")[0] == observed \
+            or (expected.startswith("opens") and observed == "opened") else "NO"
+    return table
 
 
 # Report ----------------------------------------------------------------------------------------------
@@ -386,6 +454,7 @@ def main() -> None:
     parser.add_argument("--ws-python", default="/tmp/venv-ws/bin/python")
     parser.add_argument("--rtc-python", default="/tmp/venv-rtc/bin/python", help="fastrtc forced onto gradio 6.31")
     parser.add_argument("--rtc5-python", default="/tmp/venv-rtc5/bin/python", help="fastrtc with the gradio 5 it requires")
+    parser.add_argument("--no-sessions", dest="sessions", action="store_false", help="skip the live route's session checks")
     parser.add_argument("--name", default="live_transport", help="results file name (bench/results/<name>.md)")
     arguments = parser.parse_args()
     chosen = scenarios(arguments.ws_python, arguments.rtc_python, arguments.rtc5_python)
@@ -439,8 +508,12 @@ def main() -> None:
         "2 cores in all. The browser's share is the visitors' machines' work here, on the server's cores.",
         TARGETS + ".",
     ]
+    tables = [table]
+    if arguments.sessions and Path(arguments.ws_python).exists():
+        print("session checks", flush=True)
+        tables.append(session_checks(arguments.ws_python, cameras[1]))
     notes = [f"skipped {line}" for line in skipped] + [f"failed {line}" for line in failures]
-    harness.write_report(arguments.name, "Live webcam transports: result frames per second and latency in a browser", [table],
+    harness.write_report(arguments.name, "Live webcam transports: result frames per second and latency in a browser", tables,
                          machine=info, arguments=arguments, started=started, summary=notes)
 
 

@@ -18,6 +18,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=480, help="width of the frames sent")
     parser.add_argument("--quality", type=float, default=0.7, help="their JPEG quality (0-1)")
     parser.add_argument("--workers", type=int, default=2, help="frames processed at once over all visitors")
+    parser.add_argument("--root-path", default=None, help="launch(root_path=...): the app behind a proxy at a sub-path")
     parser.add_argument("--ready", default=None)
     arguments = parser.parse_args()
     handler = common.stand_in(arguments)
@@ -34,7 +35,8 @@ def main() -> None:
         live.component(elem_id="live")
         live.wire(demo)
     demo.queue(default_concurrency_limit=4)
-    demo.launch(server_port=arguments.port, prevent_thread_lock=True, quiet=True, app_kwargs={"routes": live.routes()})
+    demo.launch(server_port=arguments.port, prevent_thread_lock=True, quiet=True, app_kwargs={"routes": live.routes()},
+                root_path=arguments.root_path)
     common.ready_file(arguments.ready, demo.local_url)
     demo.block_thread()
 

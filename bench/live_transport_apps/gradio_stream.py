@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=0, help="ask getUserMedia for this width (0: the camera's own)")
     parser.add_argument("--mirror", type=int, default=1, help="WebcamOptions(mirror=...)")
     parser.add_argument("--concurrency-limit", type=int, default=8)
-    parser.add_argument("--time-limit", type=float, default=60)
+    parser.add_argument("--time-limit", type=float, default=60, help="seconds a stream runs before rejoining the queue (0: none)")
     parser.add_argument("--trigger-mode", default=None, choices=(None, "once", "multiple", "always_last"))
     parser.add_argument("--ready", default=None, help="write the URL to this file once serving")
     arguments = parser.parse_args()
@@ -93,7 +93,7 @@ def main() -> None:
                                elem_id="result", format=arguments.format)
             else:
                 out = gr.JSON(label="boxes", visible="hidden", elem_id="result")
-        options = dict(stream_every=arguments.stream_every, time_limit=arguments.time_limit,
+        options = dict(stream_every=arguments.stream_every, time_limit=arguments.time_limit or None,
                        concurrency_limit=arguments.concurrency_limit, show_progress="hidden")
         if arguments.trigger_mode:
             options["trigger_mode"] = arguments.trigger_mode

@@ -77,7 +77,7 @@ async function pump() {
       result = response.status === 401 ? {error: 'bad token'} : await response.json();
     } else {
       const dataUrl = await new Promise((resolve) => { const r = new FileReader(); r.onload = () => resolve(r.result); r.readAsDataURL(blob); });
-      result = await server.live_frame(token, dataUrl);
+      result = await server.live_frame({token, frame: dataUrl});  // Gradio passes one argument as is.
     }
     answered(result);
   } catch (error) {

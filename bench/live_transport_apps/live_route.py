@@ -143,11 +143,11 @@ class LiveRoute:
     def component(self, **html_options) -> gr.HTML:
         """The gr.HTML that shows the video and its overlay and runs live.js."""
 
-        def live_frame(token: str, data_url: str) -> dict:  # A server function: JSON in, JSON out.
-            session = self.session(token)
+        def live_frame(message: dict) -> dict:  # A server function: one JSON argument in, JSON out.
+            session = self.session(message.get("token") if isinstance(message, dict) else None)
             if session is None:
                 return {"error": "bad token"}
-            jpeg = base64.b64decode(data_url.split(",", 1)[-1])
+            jpeg = base64.b64decode(str(message.get("frame", "")).split(",", 1)[-1])
             with self.workers:
                 return self._handle(jpeg, session)
 
