@@ -183,11 +183,12 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 # One run -------------------------------------------------------------------------------------------
 
-def start_pages(scenario: Scenario, browser, url: str, timeout_s: float = 90) -> list:
+def start_pages(scenario: Scenario, browsers: list, url: str, timeout_s: float = 90) -> list:
+    """One page per visitor: each in its own context of one browser, or in its own browser."""
     probe = (APPS / "measure.js").read_text(encoding="utf-8")
     pages = []
-    for _ in range(scenario.visitors):
-        context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
+    for visitor in range(scenario.visitors):
+        context = browsers[visitor % len(browsers)].new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
         context.add_init_script(probe)
         page = context.new_page()
         page.stream_posts = []  # (wall time, bytes) of each frame Gradio's webcam sent
@@ -247,7 +248,8 @@ def page_stats(data: dict, window: tuple[float, float]) -> dict:
     }
 
 
-def run(scenario: Scenario, cameras: dict[int, Path], seconds: float, warmup: float = 3.0) -> dict:
+def run(scenario: Scenario, cameras: dict[int, Path], seconds: float, warmup: float = 3.0,
+        separate_browsers: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="live-transport-"))
@@ -268,9 +270,10 @@ def run(scenario: Scenario, cameras: dict[int, Path], seconds: float, warmup: fl
         if scenario.hog:
             hogs = start_hog()
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            browsers = [playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
                 *CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={cameras[scenario.faces]}"])
-            pages = start_pages(scenario, browser, url)
+                for _ in range(scenario.visitors if separate_browsers else 1)]
+            pages = start_pages(scenario, browsers, url)
             time.sleep(warmup)
             mine = {app.pid, *(hog.pid for hog in hogs)}
             table = cpu_ticks()
@@ -295,7 +298,8 @@ def run(scenario: Scenario, cameras: dict[int, Path], seconds: float, warmup: fl
                 if scenario.faces == 1 else {}
             screenshot = work / "page.png"
             pages[0].screenshot(path=str(screenshot))
-            browser.close()
+            for browser in browsers:
+                browser.close()
     finally:
         stop(hogs)
         stop([app])
@@ -442,6 +446,7 @@ def machine(arguments) -> dict[str, str]:
         "chromium": chromium,
         "playwright": playwright,
         "window per scenario": f"{arguments.seconds:g} s after the first result and {3:g} s of warm-up",
+        "visitors": "a browser each" if arguments.separate_browsers else "a browser context each, in one Chromium",
         "load average at start (1/5/15 min)": harness.load_average(),
     }
 
@@ -454,6 +459,8 @@ def main() -> None:
     parser.add_argument("--ws-python", default="/tmp/venv-ws/bin/python")
     parser.add_argument("--rtc-python", default="/tmp/venv-rtc/bin/python", help="fastrtc forced onto gradio 6.31")
     parser.add_argument("--rtc5-python", default="/tmp/venv-rtc5/bin/python", help="fastrtc with the gradio 5 it requires")
+    parser.add_argument("--separate-browsers", action="store_true",
+                        help="each visitor in a browser of its own (default: a context each, in one browser)")
     parser.add_argument("--no-sessions", dest="sessions", action="store_false", help="skip the live route's session checks")
     parser.add_argument("--name", default="live_transport", help="results file name (bench/results/<name>.md)")
     arguments = parser.parse_args()
@@ -484,7 +491,7 @@ def main() -> None:
             continue
         print(f"{scenario.name} (load {harness.load_average()})", flush=True)
         try:
-            outcome = run(scenario, cameras, arguments.seconds)
+            outcome = run(scenario, cameras, arguments.seconds, separate_browsers=arguments.separate_browsers)
         except Exception as error:  # noqa: BLE001: one failed scenario must not lose the others.
             failures.append(f"{scenario.name}: {type(error).__name__}: {str(error).strip()[:1500]}")
             print(f"  failed: {failures[-1]}", flush=True)
