@@ -18,6 +18,8 @@
   const grab = document.createElement('canvas');
   const stats = (window.facerec = window.facerec || {}).liveStats = window.facerec.liveStats || {results: 0, frames: []};
   let socket = null, useHttp = false, inFlight = false, fresh = false, running = false, retry = 500, sentAt = 0;
+  // When the frame on its way was captured (requestVideoFrameCallback's metadata), for the latency.
+  let frameTime = 0, sentFrameTime = 0;
 
   const token = () => (window.facerec && window.facerec.liveToken) || null;
   const say = (text) => { status.textContent = text; };
@@ -62,8 +64,13 @@
     say('');
     draw(result);
     stats.results += 1;
-    stats.frames.push({at: performance.now(), rtt_ms: performance.now() - sentAt, faces: result.faces.map((face) => face.caption)});
+    const record = {at: performance.now(), rtt_ms: performance.now() - sentAt, server_ms: result.server_ms,
+                    faces: result.faces.map((face) => face.caption)};
+    stats.frames.push(record);
     if (stats.frames.length > 2000) stats.frames.splice(0, 1000);
+    // Captured to shown: until the animation frame that paints the boxes.
+    const captured = sentFrameTime;
+    requestAnimationFrame(() => { record.latency_ms = performance.now() - captured; });
     pump();
   }
 
@@ -80,6 +87,7 @@
     inFlight = true; fresh = false;
     const watchdog = setTimeout(() => { if (inFlight) { inFlight = false; pump(); } }, 10000);
     try {
+      sentFrameTime = frameTime;
       const blob = await encode();
       sentAt = performance.now();
       if (!useHttp) { socket.send(blob); return; }  // the answer comes as a message
@@ -108,7 +116,8 @@
     };
   }
 
-  function onFrame() {
+  function onFrame(now, metadata) {
+    frameTime = (metadata && (metadata.captureTime || metadata.presentationTime)) || performance.now();
     fresh = true; pump();
     if (running) video.requestVideoFrameCallback(onFrame);
   }
