@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from facerec.config import UNKNOWN
+from facerec.quiet import import_tensorflow_quietly
 from facerec.settings import HEADS, OPTIMIZERS, TrainingSettings
 
 DEFAULT_DATA = "facerec-data"
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         if arguments.needs_tensorflow:
-            _import_tensorflow_quietly()
+            import_tensorflow_quietly()
         return arguments.run(arguments) or 0
     except (ValueError, OSError) as error:
         print(f"facerec: error: {error}", file=sys.stderr)
@@ -109,25 +110,6 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--overwrite-card", action="store_true", help="replace a model card edited on the Hub")
     push.set_defaults(run=_push, needs_tensorflow=True)
     return parser
-
-
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its native start-up lines (CUDA probing, CPU features) silenced.
-
-    They go straight to the process's standard error, before any log level applies, and would
-    bury a command's own output ("Could not find cuda drivers" on every CPU run). Python errors
-    raised by the import still surface: the stream is restored before they propagate.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _add(arguments) -> int:

@@ -19,6 +19,10 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+from facerec.quiet import import_tensorflow_quietly  # noqa: E402
+
+import_tensorflow_quietly()  # before the tabs import it, chattering
+
 import argparse  # noqa: E402
 import functools  # noqa: E402
 import logging  # noqa: E402
@@ -120,7 +124,8 @@ def launch(**options):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python app.py [--host HOST] [--port PORT] [--share] [--root-path PATH]``."""
+    """``python app.py [--host HOST] [--port PORT] [--share] [--root-path PATH]``: start the app and
+    say, in a few lines, where it is and how to share it."""
     parser = argparse.ArgumentParser(prog="facerec app", description="facerec: teach a computer faces, in the browser.")
     parser.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1, or GRADIO_SERVER_NAME)")
     parser.add_argument("--port", type=int, default=None, help="port (default 7860 or the next free one, or GRADIO_SERVER_PORT)")
@@ -129,4 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # One line per request otherwise.
-    launch(server_name=arguments.host, server_port=arguments.port, share=arguments.share or None, root_path=arguments.root_path)
+    _, local_url, share_url = launch(server_name=arguments.host, server_port=arguments.port, share=arguments.share or None,
+                                        root_path=arguments.root_path, quiet=True, prevent_thread_lock=True)
+    print(f"facerec is running at {local_url}: open it in a browser." + (f" Public link: {share_url}" if share_url else ""))
+    if not share_url:
+        print("For a public link (to try it on a phone, say): python app.py --share. Stop it with Ctrl+C.")
+    _demo().block_thread()
