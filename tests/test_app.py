@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from conftest import COLOURS, colour_image
 from gradio_client import Client, handle_file
@@ -409,3 +410,37 @@ def test_tokens_reach_no_file_and_no_log(facerec_app, client, photos, hub, capfd
         for path in Path(root).rglob("*"):
             if path.is_file():
                 assert b"hf_alice" not in path.read_bytes() and b"hf_wrong_secret" not in path.read_bytes(), path
+
+
+def test_a_closed_session_leaves_no_workspace_model_or_live_view_behind(facerec_app, photos, tmp_path):
+    """Over many visitors a server's memory stays flat only if each session's objects go when it ends."""
+    import base64
+    import gc
+
+    from facerec.app.jobs import BackgroundTraining
+    from facerec.app.sessions import Workspace
+    from facerec.classifier import Classifier
+    from facerec.live import LiveRecognizer
+
+    kinds = (Workspace, Classifier, LiveRecognizer, BackgroundTraining)
+
+    def alive() -> dict[str, int]:
+        gc.collect()
+        return {kind.__name__: sum(isinstance(item, kind) for item in gc.get_objects()) for kind in kinds}
+
+    before, folders_before = alive(), set(facerec_app.workspace_folders())
+    visitors = [Client(facerec_app.url, verbose=False, download_files=str(tmp_path / f"v{index}")) for index in range(3)]
+    for visitor in visitors:
+        trained_client(visitor, photos)
+        predict(visitor, photos("red", 1)[0])
+        frame = "data:image/png;base64," + base64.b64encode(Path(photos("blue", 1)[0]).read_bytes()).decode()
+        visitor.predict("blue", frame, "images", api_name="/capture")
+    facerec_app.workspaces.find(visitors[0].session_hash).live_recognizer().process(np.full((120, 160, 3), 128, np.uint8))
+    assert alive()["Workspace"] >= before["Workspace"] + 3 and alive()["LiveRecognizer"] >= 1
+    for visitor in visitors:
+        visitor.close()
+    deadline = time.monotonic() + 60
+    while set(facerec_app.workspace_folders()) - folders_before and time.monotonic() < deadline:
+        time.sleep(0.2)  # the sessions end as their connections close
+    assert set(facerec_app.workspace_folders()) - folders_before == set()
+    assert alive() == before

@@ -82,7 +82,7 @@ def test_face_backbone_recognises_the_test_photos(trained, celebrities):
     assert report["accuracy"] >= 0.9
     # Every photo has a face for the detector (MTCNN misses 2 of 117, dlib's HOG fallback finds them).
     assert classifier.report["no_face"] == [] and report["no_prediction"] == 0
-    assert classifier.config.backbone == "dlib" and classifier.config.faces["detector"] == "mtcnn+dlib-hog"
+    assert classifier.config.backbone == "dlib" and classifier.config.faces["detector"] == "blazeface+mtcnn"
     assert classifier.threshold == 0.0 and classifier.distance_threshold == 0.5
     assert classifier.prototypes.labels == classifier.labels and classifier.prototypes.vectors.shape == (5, 128)
 

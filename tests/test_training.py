@@ -34,7 +34,7 @@ def test_train_predict_recognize_evaluate(make_dataset, tmp_path):
     assert report["accuracy"] == 1.0 and report["count"] == 24 and report["per_class"] == {"blue": 1.0, "green": 1.0, "red": 1.0}
 
     stages = [update.stage for update in updates]
-    assert stages[0] == "features" and "training" in stages and stages[-1] == "evaluating"
+    assert stages[0] == "preparing" and stages[1] == "features" and "training" in stages and stages[-1] == "evaluating"
     epochs = [update for update in updates if update.stage == "training" and update.metrics]
     assert len(epochs) == len(classifier.report["history"]) >= 1
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[0].metrics)

@@ -47,18 +47,14 @@ def test_end_and_idle_sweep_delete_the_folder(workspaces):
 
 def test_frames_face_mode_duplicates_and_the_image_limit(workspaces):
     workspace = workspaces.get("s")
-    workspace.recording = {}
     blank = np.full((120, 160, 3), 128, np.uint8)
     assert workspace.add_frame("cat", blank, faces=True) == NO_FACE
     assert workspace.add_frame("cat", blank, faces=False) == ADDED
     assert workspace.add_frame("cat", blank, faces=False) == DUPLICATE
-    assert workspace.recording == {NO_FACE: 1, ADDED: 1, DUPLICATE: 1}
     assert workspace.dataset.labels() == {"cat": 1}
     workspace.max_images = 1
     with pytest.raises(ValueError, match="at most 1 images"):
         workspace.add_frame("cat", colour_image(COLOURS["red"], seed=1), faces=False)
-    workspace.remember_frame(blank)
-    assert workspace.recent_frame() is blank and workspace.recent_frame(max_age=-1) is None
 
 
 def test_background_training_reports_epochs_and_refuses_a_second(workspaces):
