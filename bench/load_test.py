@@ -357,7 +357,7 @@ def add_people(client: Client, people: People, names: list[str], log: RequestLog
     for name in names:
         paths = people.train[name]
         with log.timed(role, "/add_photos"):
-            client.submit([handle_file(str(path)) for path in paths], name, api_name="/add_photos").result(timeout=timeout)
+            client.submit([handle_file(str(path)) for path in paths], name, people.mode, api_name="/add_photos").result(timeout=timeout)
         sent += len(paths)
     return sent
 
@@ -374,7 +374,7 @@ def train_predictor(url: str, people: People, names: list[str], log: RequestLog,
 def predict_once(client: Client, name: str, path: Path, log: RequestLog, timeout: float) -> None:
     """One ``/predict`` call on a photo of ``name``; its outcome goes to the log (errors too)."""
     with contextlib.suppress(Exception), log.timed("predictor", "/predict") as record:
-        _, label_output, _ = client.submit(handle_file(str(path)), 0.5, api_name="/predict").result(timeout=timeout)
+        _, _, label_output, _ = client.submit(handle_file(str(path)), 0.5, 0.5, api_name="/predict").result(timeout=timeout)
         record.answer = "no face" if not label_output else "correct" if label_output.get("label") == name else "wrong"
 
 
