@@ -63,8 +63,8 @@ def app_context() -> AppContext:
 def build_demo(context: AppContext | None = None) -> gr.Blocks:
     """The app's page: banner, mode, the four tabs, and the wiring between them.
 
-    Its live view needs the app's own route: launch it with :func:`launch`, which adds
-    ``demo.facerec_routes`` to Gradio's server (``demo.launch(app_kwargs={"routes": demo.facerec_routes})``).
+    Its live view needs the app's own route: launch it with :func:`launch`, which adds it to
+    Gradio's server (``demo.launch(app_kwargs={"routes": demo.facerec_live.routes()})``).
     """
     context = context or app_context()
     live = LiveRoute(context)
@@ -101,7 +101,6 @@ def build_demo(context: AppContext | None = None) -> gr.Blocks:
         live.wire(demo)
         demo.unload(context.end_session)
     demo.queue(default_concurrency_limit=4)
-    demo.facerec_routes = live.routes()
     return demo
 
 
@@ -120,7 +119,7 @@ def launch(**options):
     """Start the app with its theme, privacy settings (no run history) and live route; ``options`` go to
     ``demo.launch``."""
     demo = _demo()
-    return demo.launch(**{**LAUNCH_OPTIONS, "app_kwargs": {"routes": demo.facerec_routes}, **options})
+    return demo.launch(**{**LAUNCH_OPTIONS, "app_kwargs": {"routes": demo.facerec_live.routes()}, **options})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,6 +15,7 @@ page's unload revokes it. Frames are decoded in memory and never written to disk
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import threading
@@ -114,24 +115,45 @@ class LiveRoute:
         }
 
     async def _socket(self, websocket: WebSocket) -> None:
+        """One page's stream. The page sends a frame when the last answer is back; frames that come
+        sooner are not queued: the newest replaces any waiting one (the answer says how many went)."""
         token = websocket.query_params.get("token")
         session = self.session(token)
         if session is None:
             await websocket.close(code=CLOSE_BAD_TOKEN)  # before accept: the page sees a failed handshake
             return
         await websocket.accept()
-        try:
+        waiting: asyncio.Queue[bytes] = asyncio.Queue(maxsize=1)
+        dropped = 0
+
+        async def receive() -> None:
+            nonlocal dropped
             while True:
                 jpeg = await websocket.receive_bytes()
+                if waiting.full():
+                    waiting.get_nowait()
+                    dropped += 1
+                waiting.put_nowait(jpeg)
+
+        async def answer() -> None:
+            while True:
+                jpeg = await waiting.get()
                 if self.session(token) != session:
                     await websocket.close(code=CLOSE_BAD_TOKEN)  # revoked: the page was closed or reloaded
                     return
                 result = await anyio.to_thread.run_sync(self.answer, jpeg, session, limiter=self.limiter)
-                await websocket.send_text(json.dumps(result))
-        except (WebSocketDisconnect, RuntimeError, KeyError):
-            return  # the page went away (KeyError: a text message where bytes were expected)
+                await websocket.send_text(json.dumps({**result, "dropped": dropped}))
+
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                receiving = tasks.create_task(receive())
+                answering = tasks.create_task(answer())
+                answering.add_done_callback(lambda _: receiving.cancel())
+        except* (WebSocketDisconnect, RuntimeError, KeyError):
+            pass  # the page went away (KeyError: a text message where bytes were expected)
 
     async def _frame(self, request: Request) -> Response:
+        """One frame by plain HTTP, where WebSockets do not get through (the page waits for each answer)."""
         session = self.session(request.headers.get("x-live-token"))
         if session is None:
             return JSONResponse({"error": "bad token"}, status_code=401)
@@ -149,6 +171,7 @@ class LiveRoute:
             None, token, None, js="(token) => { window.facerec = window.facerec || {}; window.facerec.liveToken = token;"
                                   " window.dispatchEvent(new CustomEvent('facerec-live-token', {detail: token})); }")
         demo.unload(self.revoke)
+        demo.facerec_live = self
 
 
 class LiveView:
