@@ -164,6 +164,7 @@ def facerec_app(tmp_path_factory) -> Iterator[AppServer]:
     workspaces_root = tmp_path_factory.mktemp("app-workspaces")
     gradio_temp = tmp_path_factory.mktemp("gradio-temp")
     settings = {"FACEREC_WEIGHTS": "none", "FACEREC_IMAGE_SIZE": "32", "FACEREC_APP_DATA": str(workspaces_root),
+                "FACEREC_SESSION_GRACE": "1",  # a closed session's data goes a second after (120 s in the app)
                 "GRADIO_TEMP_DIR": str(gradio_temp), "GRADIO_ANALYTICS_ENABLED": "False"}
     previous = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)

@@ -444,3 +444,8 @@ def test_a_closed_session_leaves_no_workspace_model_or_live_view_behind(facerec_
         time.sleep(0.2)  # the sessions end as their connections close
     assert set(facerec_app.workspace_folders()) - folders_before == set()
     assert alive() == before
+    sessions = {visitor.session_hash for visitor in visitors}  # and Gradio's own state of them is gone too
+    deadline = time.monotonic() + 30
+    while sessions & set(facerec_app.demo.state_holder.session_data) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert sessions & set(facerec_app.demo.state_holder.session_data) == set()

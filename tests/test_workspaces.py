@@ -112,3 +112,18 @@ def test_a_silent_step_is_announced_again_with_its_duration(workspaces):
 def silent_step(message: str) -> bool:
     """A heartbeat: a step's last update again, with the seconds it has taken (it waits for the held backbone)."""
     return message.endswith(" s)")
+
+
+def test_a_page_that_comes_back_within_the_grace_keeps_its_workspace(workspaces):
+    """A page that loses its connection for a moment comes back with the same session: its work stays."""
+    ended = []
+    back = workspaces.get("back")
+    workspaces.leave("back", grace=0.5, on_ended=ended.append)
+    assert workspaces.find("back") is back  # used again: it came back
+    gone = workspaces.get("gone")
+    workspaces.leave("gone", grace=0.5, on_ended=ended.append)
+    while "gone" not in ended:
+        time.sleep(0.05)
+    assert not gone.folder.exists() and workspaces.find("gone") is None
+    assert workspaces.find("back") is back and back.folder.exists() and ended == ["gone"]
+    workspaces.leave("now", grace=0)  # a session without a workspace: nothing to do

@@ -46,6 +46,7 @@ MAX_UPLOAD = "100mb"
 # Gradio's own temporary copies (uploads, images shown on the page) are deleted this long after
 # they were made, checked this often: (frequency, age) in seconds.
 GRADIO_CACHE_LIFETIME = (600, 3600)
+KEEP_ALIVE_SECONDS = 30
 LAUNCH_OPTIONS = dict(theme=assets.THEME, css=assets.CSS, js=assets.PAGE_JS, run_history=False,
                       max_file_size=MAX_UPLOAD)
 
@@ -99,7 +100,15 @@ def build_demo(context: AppContext | None = None) -> gr.Blocks:
         demo.load(session_model, None, model_views.components, api_name="session_model", show_progress="hidden")
         demo.load(share.on_load, None, share.repo_id, api_name="session_share", show_progress="hidden")
         live.wire(demo)
-        demo.unload(context.end_session)
+        # An open page says so twice a minute; a closed one is forgotten after the grace period.
+        gr.Timer(KEEP_ALIVE_SECONDS).tick(context.keep_alive, None, None, api_visibility="private", queue=False,
+                                          show_progress="hidden")
+
+        def leave(request: gr.Request) -> None:
+            """The page went away."""
+            context.leave(demo, request)
+
+        demo.unload(leave)
     demo.queue(default_concurrency_limit=4)
     return demo
 

@@ -86,6 +86,6 @@ HERO = """
 
 PRIVACY = (
     "<small>🔒 Your photos and models stay in a private workspace of this browser tab: other visitors cannot see them, "
-    "and they are deleted when you close or reload the tab (or after {timeout} idle). Download the dataset or push the model to keep them. "
+    "and they are deleted two minutes after you close or reload the tab (or after {timeout} idle). Download the dataset or push the model to keep them. "
     "Example faces: The Database of Faces, AT&T Laboratories Cambridge (Olivetti Research Laboratory).</small>"
 )

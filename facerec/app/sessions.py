@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -248,8 +249,32 @@ class Workspaces:
             workspace.last_used = time.monotonic()
             return workspace
 
+    def leave(self, session_id: str, *, grace: float, on_ended: Callable[[str], None] | None = None) -> None:
+        """The visitor's page went away: end the workspace after ``grace`` seconds unless the session
+        is used again by then (a page that lost its connection for a moment comes back with the same
+        session, and an open page says it is still there, see :meth:`find`). ``on_ended(session_id)``
+        runs once it is ended."""
+        with self._lock:
+            workspace = self._workspaces.get(session_id)
+            if workspace is None:
+                return
+            left_at = time.monotonic()
+
+        def end_if_still_gone() -> None:
+            with self._lock:
+                gone = self._workspaces.get(session_id) is workspace and workspace.last_used <= left_at
+            if gone and self.end(session_id) and on_ended is not None:
+                on_ended(session_id)
+
+        if grace <= 0:
+            end_if_still_gone()
+        else:
+            timer = threading.Timer(grace, end_if_still_gone)
+            timer.daemon = True
+            timer.start()
+
     def end(self, session_id: str) -> bool:
-        """Close and delete a session's workspace; False if it had none."""
+        """Close and delete a session's workspace now; False if it had none."""
         with self._lock:
             workspace = self._workspaces.pop(session_id, None)
         if workspace is None:

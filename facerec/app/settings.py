@@ -6,6 +6,7 @@
     FACEREC_IMAGE_SIZE       backbone input size in pixels (default 224; 32 for quick tests)
     FACEREC_APP_DATA         where session workspaces live (default: a private temporary folder)
     FACEREC_SESSION_TIMEOUT  minutes without activity before a session's data is deleted (default 180)
+    FACEREC_SESSION_GRACE    seconds a closed page's data is kept, in case it reconnects (default 120)
     FACEREC_MAX_IMAGES       most images one session may hold (default 2000)
     FACEREC_USE_HF_TOKEN     1: visitors may push with the server's HF_TOKEN; default 1 locally,
                              0 on a Space (where visitors must sign in or paste their own token)
@@ -22,6 +23,8 @@ from facerec.backbones.applications import AUTO
 from facerec.settings import TrainingSettings
 
 DEFAULT_SESSION_TIMEOUT_MINUTES = 180.0
+# A page that loses its connection for a moment (a phone changing networks) comes back within this.
+DEFAULT_SESSION_GRACE_SECONDS = 120.0
 DEFAULT_MAX_IMAGES = 2000
 
 
@@ -43,6 +46,7 @@ class AppConfig:
     image_size: int
     data_dir: Path | None
     session_timeout_minutes: float
+    session_grace_seconds: float
     max_images: int
     use_server_token: bool
     sign_in: bool
@@ -57,6 +61,7 @@ class AppConfig:
             image_size=int(environ.get("FACEREC_IMAGE_SIZE", TrainingSettings.image_size)),
             data_dir=Path(data_dir) if data_dir else None,
             session_timeout_minutes=float(environ.get("FACEREC_SESSION_TIMEOUT", DEFAULT_SESSION_TIMEOUT_MINUTES)),
+            session_grace_seconds=float(environ.get("FACEREC_SESSION_GRACE", DEFAULT_SESSION_GRACE_SECONDS)),
             max_images=int(environ.get("FACEREC_MAX_IMAGES", DEFAULT_MAX_IMAGES)),
             use_server_token=environ.get("FACEREC_USE_HF_TOKEN", "0" if space else "1").strip().lower() in ("1", "true", "yes"),
             sign_in=space and bool(environ.get("OAUTH_CLIENT_ID"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import functools
 import inspect
@@ -34,10 +36,17 @@ class AppContext:
             raise ValueError("this request has no session: reload the page")
         return self.workspaces.get(request.session_hash)
 
-    def end_session(self, request: gr.Request) -> None:
-        """The visitor left: delete their workspace (after a running training stops)."""
+    def keep_alive(self, request: gr.Request) -> None:
+        """An open page says it is still there (its workspace is not ended while it is)."""
         if request is not None and request.session_hash:
-            self.workspaces.end(request.session_hash)
+            self.workspaces.find(request.session_hash)
+
+    def leave(self, demo: gr.Blocks, request: gr.Request) -> None:
+        """The visitor's page went away: their workspace goes after the grace period (unless the page
+        comes back), and Gradio's own state of the session with it."""
+        if request is not None and request.session_hash:
+            self.workspaces.leave(request.session_hash, grace=self.config.session_grace_seconds,
+                                  on_ended=lambda session: forget_session(demo, session))
 
 
 def reports_to(note_name: str, *, clears: str | None = None) -> Callable:
@@ -126,3 +135,24 @@ class ModelViews:
 
     def updates(self, classifier: Classifier | None) -> dict:
         return {component: value for show in self._shows for component, value in show(classifier).items()}
+
+
+def forget_session(demo: gr.Blocks, session_hash: str) -> None:
+    """Drop Gradio's state of an ended session, and give the freed memory back to the system.
+
+    Gradio keeps each closed session's page state (a copy of the page's configuration, with what
+    its renders added) until 10,000 sessions have come after it; an app serving visitor after
+    visitor would grow by that much each.
+    """
+    holder = getattr(demo, "state_holder", None)
+    if holder is not None:
+        with holder.lock:
+            holder.session_data.pop(session_hash, None)
+            holder.time_last_used.pop(session_hash, None)
+    trim_memory()
+
+
+def trim_memory() -> None:
+    """Return freed heap memory to the system (glibc keeps it otherwise, and the process only grows)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
