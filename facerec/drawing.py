@@ -43,21 +43,24 @@ def draw_faces(image: np.ndarray, faces: list[dict], *, labels: Sequence[str] = 
         picture = picture.resize((round(picture.width * scale), round(picture.height * scale)), Image.LANCZOS)
     draw = ImageDraw.Draw(picture)
     side = max(picture.size)
-    # Sizes for a picture shown about 340 pixels high (the app's result): lines and names stay legible.
+    # Sizes for a picture shown about 340 pixels high (the app's result): lines and names stay
+    # legible, and a name is no wider than about its face, so the tags of neighbours do not overlap.
     line = max(2, round(side / 160))
-    font = _font(max(14, round(side / 22)))
     for face in faces:
         x, y, width, height = (round(value * scale) for value in face["box"])
         colour = label_colour(face["label"], labels)
         draw.rectangle((x, y, x + width, y + height), outline=colour, width=line)
         text = caption(face)
+        font = _font(max(11, min(round(side / 22), round(1.6 * width / max(1, len(text))))))
         left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-        tag_height = bottom - top + 2 * line
-        # The tag sits just above the box, or inside its top edge when the box touches the image's top.
+        tag_width, tag_height = right - left + 2 * line, bottom - top + 2 * line
+        # The tag sits just above the box (inside its top edge when the box touches the image's
+        # top), and inside the picture on the right.
+        tag_x = max(0, min(x, picture.width - tag_width))
         tag_y = y - tag_height if y - tag_height >= 0 else y
-        draw.rectangle((x, tag_y, x + right - left + 2 * line, tag_y + tag_height), fill=colour)
+        draw.rectangle((tag_x, tag_y, tag_x + tag_width, tag_y + tag_height), fill=colour)
         ink = (30, 32, 38) if colour == PENDING_COLOUR else (255, 255, 255)
-        draw.text((x + line - left, tag_y + line - top), text, font=font, fill=ink)
+        draw.text((tag_x + line - left, tag_y + line - top), text, font=font, fill=ink)
     return np.asarray(picture)
 
 
