@@ -18,6 +18,15 @@ every visitor is its own Gradio session with its own private workspace:
    of four people and trains, so the face detector, the backbone and the head all work for the
    whole window, as when new visitors keep arriving. The round running when the window closes is
    stopped with ``/stop_training``. Comparing with phase 3 shows what training costs predictions.
+5. **Live views while one trains** (``--live-seconds``, ``--live-visitors``): that many of the
+   predicting visitors stream their live view at once (``bench.live_streams``: the page's
+   protocol on the app's WebSocket route, one frame in flight) while new visitors keep training.
+   Target: no failed request, no backlog, at least 3 result frames per second per stream.
+
+After the phases every session is closed; the app ends a closed session's workspace after
+``--session-grace`` seconds (FACEREC_SESSION_GRACE; 120 in the app), and memory is read again
+once that has passed. Over many rounds (``--seconds 1200 --clients 1``: the long mode) the RSS
+after each round shows what a training keeps: the summary compares round 5 with the last.
 
 Every request's latency (queue wait included) and outcome is recorded; the server's memory (RSS
 of the app process and its children, from ``/proc``) is sampled throughout. The report gives
@@ -29,6 +38,8 @@ breaks (the app does not start, or setup cannot reach it).
     python -m bench.load_test          # 8 visitors: 30 s predicting, 60 s predicting while one trains
     python -m bench.load_test --quick  # 2 visitors, 5 s + 15 s, untrained 32-pixel backbone
     python -m bench.load_test --weights none --image-size 32   # the fast test configuration
+    python -m bench.load_test --weights none --image-size 32 --clients 1 --baseline-seconds 0 \
+        --seconds 1200 --live-visitors 0 --output-dir /tmp/long   # long mode: memory over 50+ rounds
 """
 
 from __future__ import annotations
@@ -45,7 +56,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench import harness
+from bench import harness, live_streams
 
 harness.quiet_tensorflow()
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -70,6 +81,11 @@ MIB = 1024 * 1024
 # Records ---------------------------------------------------------------------------------------
 
 SETUP, ALONE, PREDICT_ONLY, UNDER_TRAINING = "setup", "1 visitor alone", "predicting only", "predicting while 1 trains"
+LIVE = "live views while 1 trains"
+# Result frames per second each live view keeps with several visitors streaming while one trains.
+LIVE_TARGET_RESULTS_PER_SECOND = 3.0
+# Rounds compared for the memory a training keeps: the first few warm the caches up.
+MEMORY_FROM_ROUND = 5
 
 
 @dataclasses.dataclass
@@ -94,6 +110,7 @@ class RequestRecord:
 class TrainingRound:
     """One round of the training visitor (a new session uploading photos and training)."""
 
+    phase: str
     started: float
     seconds: float
     images: int
@@ -108,6 +125,7 @@ class RequestLog:
     def __init__(self) -> None:
         self.records: list[RequestRecord] = []
         self.rounds: list[TrainingRound] = []
+        self.streams: list[live_streams.StreamRecord] = []
         self.phase = SETUP
         self.phase_start = time.perf_counter()
         self.phases: dict[str, dict] = {}  # phase -> {"start", "seconds", "load"}
@@ -190,7 +208,10 @@ class AppProcess:
         """The app's log lines that report a failure (ERROR, CRITICAL, tracebacks): what visitors do not see."""
         self._log.flush()
         markers = (" ERROR ", " CRITICAL ", "Traceback (most recent call last)")
-        return [line.strip() for line in self.log_path.read_text(errors="replace").splitlines() if any(marker in line for marker in markers)]
+        # TensorFlow probing for a GPU on a machine without one logs this at its ERROR level; it is not a failure.
+        harmless = ("failed call to cuInit",)
+        return [line.strip() for line in self.log_path.read_text(errors="replace").splitlines()
+                if any(marker in line for marker in markers) and not any(text in line for text in harmless)]
 
     def log_tail(self, characters: int = 4000) -> str:
         self._log.flush()
@@ -306,7 +327,7 @@ def orl_people() -> People | None:
     if not (root / "train").is_dir():
         return None
     return People(harness.image_files(root / "train"), harness.image_files(root / "test"), "faces",
-                  f"{ORL} (real faces; face mode: MTCNN finds and crops each face)")
+                  f"{ORL} (real faces; face mode: the app's detector finds and crops each face)")
 
 
 def generated_people(folder: Path, count: int) -> People:
@@ -406,7 +427,7 @@ def train_in_rounds(url: str, people: People, names: list[str], log: RequestLog,
         finally:
             with contextlib.suppress(Exception):
                 client.close()
-        log.rounds.append(TrainingRound(started, time.perf_counter() - started, images, outcome,
+        log.rounds.append(TrainingRound(log.phase, started, time.perf_counter() - started, images, outcome,
                                         in_window=log.now() <= seconds, server_rss=memory.current()))
 
 
@@ -477,11 +498,32 @@ def timeline_table(log: RequestLog, memory: MemorySampler, seconds: float) -> ha
 
 
 def rounds_table(log: RequestLog) -> harness.Table:
-    table = harness.Table("Training rounds in the window (each a new visitor: new session, cold feature cache)",
-                          ["round", "started (s into the window)", "seconds", "photos uploaded", "server RSS after MiB", "outcome"])
+    table = harness.Table("Training rounds (each a new visitor: new session, cold feature cache)",
+                          ["phase", "round", "started (s into the window)", "seconds", "photos uploaded", "server RSS after MiB", "outcome"])
     for number, training in enumerate(log.rounds, 1):
-        table.add(number, log.window_time(training.started), training.seconds, training.images, training.server_rss / MIB,
-                  training.outcome.replace("|", "\\|"))
+        table.add(training.phase, number, log.window_time(training.started), training.seconds, training.images,
+                  training.server_rss / MIB, training.outcome.replace("|", "\\|"))
+    return table
+
+
+def live_table(log: RequestLog) -> harness.Table:
+    table = harness.Table(f"{LIVE}: each visitor's live view (the page's protocol on the WebSocket route)",
+                          ["visitor", "seconds", "frames sent", "result frames", "results / s", "with a face boxed",
+                           "with a name", "send to answer p50 ms", "p95 ms", "max ms", "camera frames skipped",
+                           "dropped by the server", "errors", "load at phase end (1/5/15)"])
+    load = log.phases.get(LIVE, {}).get("load", "–")
+    for record in log.streams:
+        latencies = [value * 1000 for value in record.latencies]
+        p50, p95, longest = latency_cells(latencies) if latencies else (float("nan"),) * 3
+        table.add(record.visitor + 1, record.seconds, record.sent, record.answers, record.results_per_second,
+                  record.boxed, record.named, p50, p95, longest, record.camera_frames_skipped, record.server_dropped,
+                  len(record.errors), load)
+    table.notes.append(f"camera frames skipped: of a {live_streams.CAMERA_FPS:g} frames/s camera, those never sent "
+                       "because the previous frame's answer was not back yet (the page sends one frame at a time, so "
+                       "nothing queues); dropped by the server: frames replaced by a newer one while waiting")
+    for record in log.streams:
+        for message in sorted(set(record.errors)):
+            table.notes.append(f"visitor {record.visitor + 1}: {record.errors.count(message)} x {message}")
     return table
 
 
@@ -540,6 +582,30 @@ def rate_line(log: RequestLog, phase: str) -> str:
             f"({len(served) / log.phases[phase]['seconds']:.2f}/s), p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {longest:.0f} ms")
 
 
+def live_line(log: RequestLog) -> str:
+    if not log.streams:
+        return f"{LIVE}: not run"
+    rates = [record.results_per_second for record in log.streams]
+    failed = sum(len(record.errors) for record in log.streams)
+    trained = sum(training.phase == LIVE and training.outcome.startswith("trained") for training in log.rounds)
+    reached = "reached" if min(rates) >= LIVE_TARGET_RESULTS_PER_SECOND and not failed else "not reached"
+    return (f"{LIVE}: {len(rates)} live views streaming at once, result frames per second per view min {min(rates):.1f}, "
+            f"mean {np.mean(rates):.1f}, max {max(rates):.1f} (target: at least {LIVE_TARGET_RESULTS_PER_SECOND:g} each and "
+            f"no failure: {reached}); {failed} stream errors; {trained} trainings finished meanwhile")
+
+
+def memory_per_round_line(log: RequestLog) -> str:
+    rounds = [training for training in log.rounds if training.phase == UNDER_TRAINING and training.outcome.startswith("trained")]
+    if len(rounds) <= MEMORY_FROM_ROUND:
+        return f"memory per training round: fewer than {MEMORY_FROM_ROUND + 1} rounds completed, not measured"
+    first, last = rounds[MEMORY_FROM_ROUND - 1], rounds[-1]
+    growth = (last.server_rss - first.server_rss) / MIB
+    per_round = growth / (len(rounds) - MEMORY_FROM_ROUND)
+    return (f"memory per training round: server RSS {first.server_rss / MIB:.0f} MiB after round {MEMORY_FROM_ROUND}, "
+            f"{last.server_rss / MIB:.0f} MiB after round {len(rounds)}: {growth:+.0f} MiB ({per_round:+.1f} MiB per round; "
+            "target: within 50 MiB from round 5 to round 50)")
+
+
 def summarise(arguments, people: People, log: RequestLog, memory: MemorySampler, server_cpu: float, high_water: int,
               temp: tuple[int, int], ready_seconds: float, server_problems: int) -> list[str]:
     errors = [record for record in log.records if record.error is not None]
@@ -549,14 +615,17 @@ def summarise(arguments, people: People, log: RequestLog, memory: MemorySampler,
     training_photos = sum(len(people.train[name]) for name in sorted(people.train)[:PEOPLE_PER_PREDICTOR])
     return [
         f"settings: {arguments.clients} predicting visitors; {arguments.baseline_seconds:g} s predicting only, then "
-        f"{arguments.seconds:g} s while 1 more visitor trains in rounds; VGG16, weights {weights}, {arguments.image_size} px; "
+        f"{arguments.seconds:g} s while 1 more visitor trains in rounds; then {arguments.live_visitors} live views for "
+        f"{arguments.live_seconds:g} s while 1 trains; backbone {training_arguments(people.mode)[2]} (the app's default "
+        f"for this mode; VGG16 weights {weights}, {arguments.image_size} px); "
         f"request timeout {arguments.request_timeout:g} s; app ready {ready_seconds:.0f} s after launch",
         f"photos: {people.source}; each predicting visitor trained once (setup) on {PEOPLE_PER_PREDICTOR} people "
         f"({training_photos} photos) and asks about their test photos; each training round: a new visitor, "
         f"{PEOPLE_PER_TRAINING_ROUND} people, the app's default settings",
-        rate_line(log, ALONE), rate_line(log, PREDICT_ONLY), rate_line(log, UNDER_TRAINING),
+        rate_line(log, ALONE), rate_line(log, PREDICT_ONLY), rate_line(log, UNDER_TRAINING), live_line(log),
         f"errors: {len(errors)} requests failed (target: none); {server_problems} ERROR or traceback lines in the app's log",
-        f"training rounds completed in the window: {len(completed)} of {len(log.rounds)} started",
+        f"training rounds completed in the window: {len(completed)} of "
+        f"{sum(training.phase == UNDER_TRAINING for training in log.rounds)} started", memory_per_round_line(log),
         f"server memory: peak {memory.peak() / MIB:.0f} MiB sampled, VmHWM {high_water / MIB:.0f} MiB; "
         f"server CPU in the training window {server_cpu:.0f} s of {window * (os.cpu_count() or 1):.0f} core-seconds",
         f"Gradio's temporary folder after the run: {temp[0]} files, {temp[1] / MIB:.1f} MiB (uploads and shown images)",
@@ -576,6 +645,8 @@ def resolve_arguments(arguments) -> None:
     arguments.baseline_seconds = arguments.baseline_seconds if arguments.baseline_seconds is not None else (5.0 if quick else 30.0)
     arguments.weights = arguments.weights or ("none" if quick else "hed-bsds500")
     arguments.image_size = arguments.image_size or (32 if quick else 224)
+    arguments.live_visitors = min(arguments.clients, arguments.live_visitors if arguments.live_visitors is not None else (2 if quick else 4))
+    arguments.live_seconds = arguments.live_seconds or (15.0 if quick else 60.0)
 
 
 def parse_arguments():
@@ -588,6 +659,12 @@ def parse_arguments():
     options.add_argument("--weights", default=None,
                          help="FACEREC_WEIGHTS for the app (default hed-bsds500, the offline pretrained trunk; none with --quick)")
     options.add_argument("--image-size", type=int, default=None, help="FACEREC_IMAGE_SIZE (default 224; 32 with --quick)")
+    options.add_argument("--live-visitors", type=int, default=None,
+                         help="predicting visitors who then stream their live view at once, 0 to skip (default 4; 2 with --quick)")
+    options.add_argument("--live-seconds", type=float, default=None,
+                         help="length of the live phase, while one more visitor trains (default 60; 15 with --quick)")
+    options.add_argument("--session-grace", type=float, default=10.0,
+                         help="FACEREC_SESSION_GRACE: seconds a closed session's workspace stays (default 10; the app's is 120)")
     options.add_argument("--request-timeout", type=float, default=180.0,
                          help="seconds a single request may take before it counts as an error (default 180)")
     options.add_argument("--setup-timeout", type=float, default=1800.0, help="seconds a setup training may take (default 1800)")
@@ -650,13 +727,33 @@ def run_phases(app: AppProcess, arguments, people: People, log: RequestLog, memo
     server_cpu = cpu_seconds(app.pid) - cpu_before
     moments.append(("end of the training window", memory.current(), harness.load_average()))
     report_progress(log, UNDER_TRAINING)
+    if arguments.live_visitors:
+        run_live_phase(app, arguments, people, groups, clients, log, memory, trainer_people)
+        moments.append(("end of the live phase", memory.current(), harness.load_average()))
 
     for client in clients:
         with contextlib.suppress(Exception):
             client.close()
-    time.sleep(5)
-    moments.append(("5 s after every session closed", memory.current(), harness.load_average()))
+    settle = arguments.session_grace + 10
+    time.sleep(settle)  # the app ends each closed session's workspace once its grace period has passed
+    moments.append((f"{settle:g} s after every session closed (grace {arguments.session_grace:g} s)", memory.current(),
+                    harness.load_average()))
     return moments, server_cpu
+
+
+def run_live_phase(app: AppProcess, arguments, people: People, groups: list[list[str]], clients: list[Client],
+                   log: RequestLog, memory: MemorySampler, trainer_people: list[str]) -> None:
+    """The first ``--live-visitors`` predicting visitors stream their live views at once while new visitors train."""
+    visitors = range(arguments.live_visitors)
+    tokens = [live_streams.live_token(clients[index]) for index in visitors]
+    frames = [[live_streams.webcam_frame(path) for name in groups[index] for path in people.test[name]] for index in visitors]
+    log.start_phase(LIVE)
+    streams: list = []
+    run_in_threads([(lambda: streams.extend(live_streams.stream_in_threads(app.url, tokens, frames, arguments.live_seconds)), ()),
+                    (train_in_rounds, (app.url, people, trainer_people, log, memory, arguments.live_seconds, arguments.request_timeout))])
+    log.streams = streams
+    log.end_phase()
+    report_progress(log, LIVE)
 
 
 def report_progress(log: RequestLog, phase: str) -> None:
@@ -669,7 +766,8 @@ def main() -> int:
     arguments = parse_arguments()
     machine = harness.machine_info()
     print(f"load average at start: {harness.load_average()}", flush=True)
-    settings = {"FACEREC_WEIGHTS": arguments.weights, "FACEREC_IMAGE_SIZE": str(arguments.image_size)}
+    settings = {"FACEREC_WEIGHTS": arguments.weights, "FACEREC_IMAGE_SIZE": str(arguments.image_size),
+                "FACEREC_SESSION_GRACE": str(arguments.session_grace)}
     with harness.scratch_folder("load") as scratch:
         people = orl_people() or generated_people(scratch, max(PEOPLE_PER_TRAINING_ROUND + 2, 2 * arguments.clients))
         app = AppProcess(settings, scratch)
@@ -685,7 +783,7 @@ def main() -> int:
             server_problems = app.log_problems()
         finally:
             app.stop()
-    tables = [latency_table(log), timeline_table(log, memory, arguments.seconds), rounds_table(log),
+    tables = [latency_table(log), timeline_table(log, memory, arguments.seconds), live_table(log), rounds_table(log),
               memory_table(moments, memory, log, high_water), setup_table(log), errors_table(log, server_problems)]
     summary = summarise(arguments, people, log, memory, server_cpu, high_water, temp, ready_seconds, len(server_problems))
     harness.write_report("load_test", "Load test: the app under concurrent visitors", tables, machine=machine,

@@ -167,7 +167,8 @@ class LiveRoute:
     def wire(self, demo: gr.Blocks) -> None:
         """The token's way to the page: issued by the page's load, handed to live.js by a JS-only step."""
         token = gr.Textbox(visible=False)
-        demo.load(self.issue, None, token, api_visibility="private", show_progress="hidden").then(
+        # API clients may ask too (a token only ever opens the asker's own session).
+        demo.load(self.issue, None, token, api_name="live_token", api_visibility="undocumented", show_progress="hidden").then(
             None, token, None, js="(token) => { window.facerec = window.facerec || {}; window.facerec.liveToken = token;"
                                   " window.dispatchEvent(new CustomEvent('facerec-live-token', {detail: token})); }")
         demo.unload(self.revoke)
