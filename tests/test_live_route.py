@@ -48,7 +48,7 @@ def visitors(facerec_app, tmp_path_factory):
     folder = tmp_path_factory.mktemp("live-visitors")
     made = [trained_visitor(facerec_app.url, labels, folder) for labels in (("red", "blue"), ("green", "blue"))]
     live = facerec_app.demo.facerec_live
-    yield [SimpleNamespace(client=visitor, token=live.issue(SimpleNamespace(session_hash=visitor.session_hash)))
+    yield [SimpleNamespace(client=visitor, token=live.tokens.issue(SimpleNamespace(session_hash=visitor.session_hash)))
            for visitor in made]
     for visitor in made:
         visitor.close()

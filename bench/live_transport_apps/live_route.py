@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +45,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from facerec.app.live import LiveTokens
 
 SCRIPT = (Path(__file__).with_name("live.js")).read_text(encoding="utf-8")
 PATH = "/facerec/live"
@@ -70,32 +71,7 @@ class LiveRoute:
         self.width, self.quality, self.mirror = width, quality, mirror
         self.limiter = anyio.CapacityLimiter(workers)
         self.workers = threading.BoundedSemaphore(workers)  # For server functions, which run in Gradio's threads.
-        self._sessions: dict[str, str] = {}  # token -> session_hash
-        self._lock = threading.Lock()
-
-    # Sessions ----------------------------------------------------------------------------------
-
-    def issue(self, request: gr.Request) -> str:
-        """A new token for this visitor's session (a Gradio event calls it: it knows the session)."""
-        if request is None or not request.session_hash:
-            raise gr.Error("This page has no session: reload it.")
-        token = secrets.token_urlsafe(24)
-        with self._lock:
-            for old in [t for t, s in self._sessions.items() if s == request.session_hash]:
-                del self._sessions[old]  # A reload of the same session gets a fresh token.
-            self._sessions[token] = request.session_hash
-        return token
-
-    def revoke(self, request: gr.Request) -> None:
-        with self._lock:
-            for token in [t for t, s in self._sessions.items() if s == request.session_hash]:
-                del self._sessions[token]
-
-    def session(self, token: str | None) -> str | None:
-        if not token:
-            return None
-        with self._lock:
-            return self._sessions.get(token)
+        self.tokens = LiveTokens()  # the app's own: a stream is tied to a session the same way
 
     # Frames ------------------------------------------------------------------------------------
 
@@ -110,7 +86,7 @@ class LiveRoute:
         return {**result, "server_ms": round((time.perf_counter() - started) * 1000, 2)}
 
     async def _socket(self, websocket: WebSocket) -> None:
-        session = self.session(websocket.query_params.get("token"))
+        session = self.tokens.session(websocket.query_params.get("token"))
         if session is None:
             await websocket.close(code=CLOSE_BAD_TOKEN)  # Before accept: the browser sees a failed handshake.
             return
@@ -118,7 +94,7 @@ class LiveRoute:
         try:
             while True:
                 jpeg = await websocket.receive_bytes()
-                if self.session(websocket.query_params.get("token")) is None:
+                if self.tokens.session(websocket.query_params.get("token")) is None:
                     await websocket.close(code=CLOSE_BAD_TOKEN)  # Revoked (the page was closed or reloaded).
                     return
                 result = await anyio.to_thread.run_sync(self._handle, jpeg, session, limiter=self.limiter)
@@ -127,7 +103,7 @@ class LiveRoute:
             return  # The page went away (KeyError: a text message where bytes were expected).
 
     async def _frame(self, request: Request) -> Response:
-        session = self.session(request.headers.get("x-live-token"))
+        session = self.tokens.session(request.headers.get("x-live-token"))
         if session is None:
             return JSONResponse({"error": "bad token"}, status_code=401)
         jpeg = await request.body()
@@ -144,7 +120,7 @@ class LiveRoute:
         """The gr.HTML that shows the video and its overlay and runs live.js."""
 
         def live_frame(message: dict) -> dict:  # A server function: one JSON argument in, JSON out.
-            session = self.session(message.get("token") if isinstance(message, dict) else None)
+            session = self.tokens.session(message.get("token") if isinstance(message, dict) else None)
             if session is None:
                 return {"error": "bad token"}
             jpeg = base64.b64decode(str(message.get("frame", "")).split(",", 1)[-1])
@@ -167,7 +143,7 @@ class LiveRoute:
     def wire(self, demo: gr.Blocks) -> None:
         """The token's way to the page: issued by a load event, handed to live.js by a JS-only step."""
         token = gr.Textbox(visible=False)
-        demo.load(self.issue, None, token, api_visibility="private", show_progress="hidden").then(
+        demo.load(self.tokens.issue, None, token, api_visibility="private", show_progress="hidden").then(
             None, token, None, js="(token) => { window.__facerecLiveToken = token;"
                                   " window.dispatchEvent(new CustomEvent('facerec-live-token', {detail: token})); }")
-        demo.unload(self.revoke)
+        demo.unload(self.tokens.revoke)

@@ -44,29 +44,26 @@ CLOSE_BAD_TOKEN = 4401  # WebSocket close code: the page must reload (its sessio
 WORKERS = 2
 
 
-class LiveRoute:
-    """The live view's server side: the route, its session tokens, and what a frame gets back.
+class LiveTokens:
+    """Unguessable tokens that tie a live stream to one visitor's session.
 
-    One per app: :meth:`routes` go to ``demo.launch(app_kwargs={"routes": ...})``, :meth:`wire`
-    into the Blocks, and each :class:`LiveView` on the page uses it.
+    A Gradio event, which knows the visitor's session, calls :meth:`issue`; the page presents the
+    token with every frame; :meth:`revoke` forgets it when the visitor leaves. A session has at
+    most one token: a reload of the same session gets a fresh one and the old one stops working.
     """
 
-    def __init__(self, context: AppContext):
-        self.context = context
-        self.limiter = anyio.CapacityLimiter(WORKERS)
+    def __init__(self):
         self._sessions: dict[str, str] = {}  # token -> session hash
         self._lock = threading.Lock()
 
-    # Sessions ----------------------------------------------------------------------------------
-
     def issue(self, request: gr.Request) -> str:
-        """A new token for this visitor's session (a Gradio event calls it: it knows the session)."""
+        """A new token for this visitor's session ("" for a request without a session)."""
         if request is None or not request.session_hash:
             return ""
         token = secrets.token_urlsafe(24)
         with self._lock:
             for old in [key for key, session in self._sessions.items() if session == request.session_hash]:
-                del self._sessions[old]  # a reload of the same session gets a fresh token
+                del self._sessions[old]
             self._sessions[token] = request.session_hash
         return token
 
@@ -77,10 +74,24 @@ class LiveRoute:
                 del self._sessions[token]
 
     def session(self, token: str | None) -> str | None:
+        """The session a token belongs to, or None for a made-up, revoked or missing one."""
         if not token:
             return None
         with self._lock:
             return self._sessions.get(token)
+
+
+class LiveRoute:
+    """The live view's server side: the route, its session tokens, and what a frame gets back.
+
+    One per app: :meth:`routes` go to ``demo.launch(app_kwargs={"routes": ...})``, :meth:`wire`
+    into the Blocks, and each :class:`LiveView` on the page uses it.
+    """
+
+    def __init__(self, context: AppContext):
+        self.context = context
+        self.limiter = anyio.CapacityLimiter(WORKERS)
+        self.tokens = LiveTokens()
 
     # Frames ------------------------------------------------------------------------------------
 
@@ -118,7 +129,7 @@ class LiveRoute:
         """One page's stream. The page sends a frame when the last answer is back; frames that come
         sooner are not queued: the newest replaces any waiting one (the answer says how many went)."""
         token = websocket.query_params.get("token")
-        session = self.session(token)
+        session = self.tokens.session(token)
         if session is None:
             await websocket.close(code=CLOSE_BAD_TOKEN)  # before accept: the page sees a failed handshake
             return
@@ -138,7 +149,7 @@ class LiveRoute:
         async def answer() -> None:
             while True:
                 jpeg = await waiting.get()
-                if self.session(token) != session:
+                if self.tokens.session(token) != session:
                     await websocket.close(code=CLOSE_BAD_TOKEN)  # revoked: the page was closed or reloaded
                     return
                 result = await anyio.to_thread.run_sync(self.answer, jpeg, session, limiter=self.limiter)
@@ -154,7 +165,7 @@ class LiveRoute:
 
     async def _frame(self, request: Request) -> Response:
         """One frame by plain HTTP, where WebSockets do not get through (the page waits for each answer)."""
-        session = self.session(request.headers.get("x-live-token"))
+        session = self.tokens.session(request.headers.get("x-live-token"))
         if session is None:
             return JSONResponse({"error": "bad token"}, status_code=401)
         jpeg = await request.body()
@@ -168,10 +179,10 @@ class LiveRoute:
         """The token's way to the page: issued by the page's load, handed to live.js by a JS-only step."""
         token = gr.Textbox(visible=False)
         # API clients may ask too (a token only ever opens the asker's own session).
-        demo.load(self.issue, None, token, api_name="live_token", api_visibility="undocumented", show_progress="hidden").then(
+        demo.load(self.tokens.issue, None, token, api_name="live_token", api_visibility="undocumented", show_progress="hidden").then(
             None, token, None, js="(token) => { window.facerec = window.facerec || {}; window.facerec.liveToken = token;"
                                   " window.dispatchEvent(new CustomEvent('facerec-live-token', {detail: token})); }")
-        demo.unload(self.revoke)
+        demo.unload(self.tokens.revoke)
         demo.facerec_live = self
 
 
