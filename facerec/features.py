@@ -21,8 +21,11 @@ from facerec.dataset import Sample
 from facerec.detection import Face
 from facerec.images import ImageError, load_image
 
-# Crops gathered before one call to the frozen pass: large enough to keep the backbone busy.
-BATCH_SIZE = 32
+# Crops gathered before one call to the frozen pass. Small, so that progress moves every second or
+# two (8 VGG16 views take about 1.5 s on a 2-core CPU; 32 took 6 s, 20-70 s on a busy machine,
+# with no update between: bench/results/first_training.md); batch 8 and 32 run at the same rate
+# (bench/results/throughput.md).
+BATCH_SIZE = 8
 
 Progress = Callable[[int, int], None]
 
