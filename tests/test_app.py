@@ -461,3 +461,32 @@ def test_a_closed_session_leaves_no_workspace_model_or_live_view_behind(facerec_
     while sessions & set(facerec_app.demo.state_holder.session_data) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert sessions & set(facerec_app.demo.state_holder.session_data) == set()
+
+
+def test_a_training_outlives_a_dropped_heartbeat_while_its_visitor_reads_its_progress(facerec_app, photos):
+    """On a busy server a page's heartbeat can drop while it trains, and Gradio then says the session
+    left. The visitor is still there, reading the training's progress: the grace period must not
+    end the workspace (and stop the training) under them. A visitor who is really gone reads nothing."""
+    from facerec.backbones.keras import KerasPipeline
+    from facerec.detection import FaceSettings
+
+    client = Client(facerec_app.url, verbose=False)
+    add(client, "red", photos("red"))
+    add(client, "blue", photos("blue"))
+    backbone = KerasPipeline.build(backbone="vgg16", weights=None, image_size=32, faces=FaceSettings(enabled=False))
+    grace = 3.0  # the progress loop touches the workspace at every update, at least once a second
+    with backbone._lock:  # the training waits for the frozen pass: its updates are the silent step's repeats
+        job = client.submit(*FAST_TRAINING.values(), api_name="/train")
+        workspace = None
+        while workspace is None or workspace.training is None:
+            workspace = facerec_app.workspaces.find(client.session_hash)
+            time.sleep(0.05)
+        ended = []
+        facerec_app.workspaces.leave(client.session_hash, grace=grace, on_ended=ended.append)  # as Gradio's unload does
+        past_the_grace = time.monotonic() + grace + 2
+        while time.monotonic() < past_the_grace:
+            time.sleep(0.1)  # the grace period itself is what is tested: it runs out while the training waits
+    final = dict(zip(TRAIN_OUTPUTS, job.result()))
+    assert ended == [] and "Trained in" in final["status"] and "stopped early" not in final["status"]
+    assert facerec_app.workspaces.find(client.session_hash) is workspace and workspace.classifier is not None
+    client.close()

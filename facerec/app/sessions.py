@@ -88,6 +88,10 @@ class Workspace:
         with self._lock:
             self._classifier, self._live, self.live_rules = classifier, None, {}
 
+    def touch(self) -> None:
+        """Mark the workspace as used now: its visitor is there (see :meth:`Workspaces.leave`)."""
+        self.last_used = time.monotonic()
+
     def live_recognizer(self) -> LiveRecognizer:
         """The live view's recogniser of the current model (made on first use, kept while the model is)."""
         with self._lock:
@@ -233,7 +237,7 @@ class Workspaces:
         with self._lock:
             workspace = self._workspaces.get(session_id)
             if workspace is not None:
-                workspace.last_used = time.monotonic()
+                workspace.touch()
             return workspace
 
     def get(self, session_id: str) -> Workspace:
@@ -246,7 +250,7 @@ class Workspaces:
                 folder = self._ensure_root() / f"{FOLDER_PREFIX}{secrets.token_hex(16)}"
                 workspace = self._workspaces[session_id] = Workspace(folder, max_images=self.max_images)
                 logger.info("workspace opened (%d open)", len(self._workspaces))
-            workspace.last_used = time.monotonic()
+            workspace.touch()
             return workspace
 
     def leave(self, session_id: str, *, grace: float, on_ended: Callable[[str], None] | None = None) -> None:

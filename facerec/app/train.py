@@ -160,6 +160,9 @@ class TrainTab:
         run = workspace.start_training(settings)
         yield self.cleared_views()  # the last training's results go until this one has its own
         for update in run.updates():
+            # Whoever reads this training's progress is there, even if their page's heartbeat
+            # dropped for a while (a busy server): its workspace must not end under the training.
+            workspace.touch()
             if update.total:
                 unit = "images" if update.stage == "features" else "epochs"
                 progress((update.done, update.total), desc=sentence(update.message), unit=unit)
