@@ -15,8 +15,10 @@ Each worker is ``python -m facerec.dlib_workers`` (it imports dlib and numpy, no
 started when the pool is first used, speaking a small binary protocol over its standard input
 and output (chips in as raw bytes, descriptors out as float64): nothing is pickled. A worker that
 dies (killed, out of memory) is replaced and its chips are sent once more to the new one; a worker
-whose parent dies sees its input close and exits. ``FACEREC_DLIB_WORKERS`` sets how many workers
-there are (default: one per core, at most 2); 0 runs the network in this process, as before.
+whose parent dies sees its input close and exits (after the chips in hand, if any). Workers that
+cannot start raise :class:`WorkerError`, on which the dlib backbone computes in its own process.
+``FACEREC_DLIB_WORKERS`` sets how many workers there are (default: one per core, at most 2); 0
+runs the network in this process, as before.
 """
 
 from __future__ import annotations
@@ -69,15 +71,22 @@ def worker_count() -> int:
     return count
 
 
+WORKER_COMMAND = (sys.executable, "-m", "facerec.dlib_workers")
+
+
 class _Worker:
     """One worker process and its pipes; used by one thread at a time (the pool sees to it)."""
 
-    def __init__(self):
+    def __init__(self, command: tuple[str, ...]):
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
             filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
-        self.process = subprocess.Popen([sys.executable, "-m", "facerec.dlib_workers"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=environment, close_fds=True)
-        if _read_exactly(self.process.stdout, len(READY)) != READY:
+        self.process = subprocess.Popen(list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment,
+                                        close_fds=True)
+        try:
+            ready = _read_exactly(self.process.stdout, len(READY))
+        except EOFError:
+            ready = b""
+        if ready != READY:
             self.close()
             raise WorkerError(f"a dlib worker process did not start (exit code {self.process.poll()}); see its "
                               "messages above")
@@ -120,12 +129,13 @@ class DescriptorPool:
 
     Workers start on first use. Each call splits its chips into one share per worker and waits
     for all of them; calls from several threads share the workers (each waits for a free one).
+    ``command`` starts a worker (default :data:`WORKER_COMMAND`).
     """
 
-    def __init__(self, count: int):
+    def __init__(self, count: int, *, command: tuple[str, ...] = WORKER_COMMAND):
         if count < 1:
             raise ValueError(f"a pool needs at least 1 worker, got {count}")
-        self.count = count
+        self.count, self.command = count, tuple(command)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
@@ -173,7 +183,7 @@ class DescriptorPool:
             if self._started:
                 return
             with concurrent.futures.ThreadPoolExecutor(self.count) as starting:  # about a second each, side by side
-                started = list(starting.map(lambda _: _Worker(), range(self.count)))
+                started = list(starting.map(lambda _: _Worker(self.command), range(self.count)))
             self._workers.extend(started)
             for worker in started:
                 self._idle.put(worker)
@@ -196,7 +206,7 @@ class DescriptorPool:
 
     def _replace(self, dead: _Worker) -> _Worker:
         dead.close()
-        fresh = _Worker()
+        fresh = _Worker(self.command)
         with self._lock:
             self._workers = [fresh if worker is dead else worker for worker in self._workers]
         return fresh
@@ -247,13 +257,15 @@ def _serve(requests, answers) -> None:
             return  # the parent closed the pool, or died
         try:
             descriptors = recognizer.compute_face_descriptor([np.ascontiguousarray(chip) for chip in chips])
-            data = np.asarray([np.asarray(descriptor) for descriptor in descriptors], np.float64).tobytes()
+            answer = _COUNT.pack(count) + np.asarray([np.asarray(item) for item in descriptors], np.float64).tobytes()
         except Exception as error:  # noqa: BLE001 (handed to the parent, as dlib said it)
             message = f"{type(error).__name__}: {error}".encode()
-            answers.write(_COUNT.pack(_FAILED) + _LENGTH.pack(len(message)) + message)
-        else:
-            answers.write(_COUNT.pack(count) + data)
-        answers.flush()
+            answer = _COUNT.pack(_FAILED) + _LENGTH.pack(len(message)) + message
+        try:
+            answers.write(answer)
+            answers.flush()
+        except OSError:  # BrokenPipeError: the parent went away while the chips were computed
+            return
 
 
 if __name__ == "__main__":

@@ -334,3 +334,15 @@ def test_the_backbone_gives_the_same_embeddings_with_and_without_workers(group_c
     monkeypatch.setenv(dlib_workers.WORKERS_VARIABLE, "two")
     with pytest.raises(ValueError, match="FACEREC_DLIB_WORKERS"):
         dlib_workers.worker_count()
+
+
+def test_workers_that_cannot_start_are_reported_and_the_backbone_computes_in_process(group_chips, monkeypatch):
+    from facerec import dlib_workers
+    from facerec.backbones.dlib import DlibPipeline
+
+    broken = dlib_workers.DescriptorPool(1, command=(sys.executable, "-c", "import sys; sys.exit(3)"))
+    with pytest.raises(dlib_workers.WorkerError, match="did not start"):
+        broken.descriptors(group_chips)
+    monkeypatch.setattr(dlib_workers, "shared_pool", lambda: broken)
+    embeddings = DlibPipeline.build(faces=FaceSettings()).frozen_outputs(group_chips)[0]
+    np.testing.assert_array_equal(embeddings, _in_process(group_chips).astype(np.float32))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import threading
 
 import keras
@@ -33,6 +34,8 @@ from facerec.backbones import networks
 from facerec.backbones.applications import AUTO, BackboneWeights
 from facerec.detection import Face, FaceSettings, get_detector
 from facerec.dlib_models import DlibModels, load_models
+
+logger = logging.getLogger(__name__)
 
 NAME = "dlib"
 TITLE = "dlib face-recognition ResNet"
@@ -159,7 +162,10 @@ class DlibPipeline:
             return [np.zeros((0, EMBEDDING_SIZE), np.float32)]
         pool = dlib_workers.shared_pool()
         if pool is not None:  # worker processes: this process's GIL stays free (see facerec.dlib_workers)
-            return [pool.descriptors(np.asarray(crops, dtype=np.uint8)).astype(np.float32)]
+            try:
+                return [pool.descriptors(np.asarray(crops, dtype=np.uint8)).astype(np.float32)]
+            except dlib_workers.WorkerError as error:  # the same numbers, slower: in this process
+                logger.warning("dlib worker processes failed (%s); computing these descriptors in this process", error)
         chips = [np.ascontiguousarray(chip, dtype=np.uint8) for chip in crops]
         with self._lock:  # dlib's network object is not safe to share between threads.
             descriptors = self.models.recognizer.compute_face_descriptor(chips)
