@@ -1,17 +1,27 @@
-"""Benchmark 3: prediction latency of ``Classifier.recognize()`` and frames per second of the live path.
+"""Benchmark 3 and issue 11: the library's latency, against face_recognition's pipeline in the same run.
 
-A model is trained with facerec's defaults on ``five_celebrity_faces/train`` and saved. Then, each
-configuration in a fresh interpreter (the frozen forward pass is chosen once per process):
+Models of the five people of ``five_celebrity_faces/train`` are trained with facerec's defaults
+(dlib and VGG16, the default detector: BlazeFace, MTCNN where it finds none) and saved. Then each
+configuration is measured in a fresh interpreter (settings such as ``FACEREC_DLIB_WORKERS`` are
+read once per process), warm:
 
-* ``recognize()`` on single real photos (the ``test/`` photos and ``examples/photos``), warm:
-  p50 and p95, split into face detection and the rest;
-* the live path: what the app's webcam stream does per frame, ``recognize()`` on a 640x480
-  frame (real photos placed in a 640x480 webcam-like frame), as frames per second.
+* ``Classifier.recognize()`` on single real photos (the 25 ``test/`` photos and ``examples/photos``)
+  and on 640x480 frames holding them (a webcam's frame, full recognition, no tracking): p50/p95,
+  wall and CPU (the process and its children: the dlib workers);
+* ``LiveRecognizer.process()`` on the live view's frames (480 pixels wide, as the page sends them;
+  the fake camera of ``bench.live`` with 1 and 3 faces), called back to back for a while with the
+  recognition in its background worker: per-frame wall p50/p95 and CPU per frame;
+* the baseline, **face_recognition's pipeline** called on dlib directly (what
+  ``face_recognition.face_locations`` / ``face_encodings`` / ``compare_faces`` do with their
+  defaults): HOG detector with one upsampling, the 5-point shape predictor, one
+  ``compute_face_descriptor`` per face (the same model files), distances to each person's mean
+  descriptor; on the same photos and frames;
+* per training photo, feature extraction in face mode: facerec's (``compute_features`` on a cold
+  cache, the views training computes) against the baseline's encoding of each photo.
 
-Detection (MTCNN) is measured on its own too, with the settings that make it cheaper (the size of
-the copy it runs on, ``min_face_size``, ``scale_factor``) and their recall: the share of photos in
-which each setting still finds the face the reference setting (full resolution, MTCNN defaults)
-finds (box IoU >= 0.5).
+VGG16 and dlib are measured with test-time flipping on (the default: each face and its mirror)
+and off; dlib also with ``FACEREC_DLIB_WORKERS=0`` (its network in this process, as before
+:mod:`facerec.dlib_workers`).
 
     python -m bench.latency            # the reported numbers
     python -m bench.latency --quick
@@ -19,6 +29,7 @@ finds (box IoU >= 0.5).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
@@ -31,203 +42,293 @@ harness.quiet_tensorflow()
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-TARGET_P50_MS = 400.0
 FRAME_WIDTH, FRAME_HEIGHT = 640, 480
-# name -> (description, environment)
+LIVE_WIDTH = 480  # what the page sends (facerec.app.live.FRAME_WIDTH)
+LIVE_SECONDS = 12.0
+TARGETS = {"dlib": "<= the baseline's p50", "vgg16": "<= 350 ms"}
+# name -> (backbone or "baseline", test-time flip, environment)
 CONFIGURATIONS = {
-    "keras": ("frozen pass in Keras (FACEREC_FAST_INFERENCE=0)", {"FACEREC_FAST_INFERENCE": "0"}),
-    "fast": ("frozen pass in LiteRT/XNNPACK (facerec.fast_inference, default when installed)", {"FACEREC_FAST_INFERENCE": "1"}),
+    "baseline": ("baseline", False, {}),
+    "dlib": ("dlib", True, {}),
+    "dlib-no-flip": ("dlib", False, {}),
+    "dlib-in-process": ("dlib", True, {"FACEREC_DLIB_WORKERS": "0"}),
+    "vgg16": ("vgg16", True, {}),
+    "vgg16-no-flip": ("vgg16", False, {}),
 }
-# Detection settings tried: (largest side of the copy MTCNN runs on, or None for full size; MTCNN keyword arguments)
-DETECTION_SETTINGS = (
-    (None, {}),
-    (800, {}),
-    (640, {}),
-    (480, {}),
-    (320, {}),
-    (None, {"scale_factor": 0.6}),
-    (480, {"scale_factor": 0.6}),
-    (None, {"min_face_size": 40}),
-    (480, {"min_face_size": 40}),
-)
+
+
+def process_cpu() -> float:
+    """CPU seconds of this process and its children (the dlib workers) so far."""
+    from bench.load_test import cpu_seconds
+
+    return cpu_seconds(os.getpid())
 
 
 def photos(quick: bool) -> list[Path]:
     """Real photos: the celebrity test photos and the example photos (one is a group of three)."""
     found = [path for paths in harness.image_files(harness.dataset("five_celebrity_faces") / "test").values() for path in paths]
-    examples = harness.REPOSITORY / "examples" / "photos"
-    found += sorted(examples.glob("*.jpg")) if examples.is_dir() else []
+    found += sorted((harness.REPOSITORY / "examples" / "photos").glob("*.jpg"))
     return found[:4] if quick else found
 
 
 def webcam_frame(image: np.ndarray) -> np.ndarray:
-    """A 640x480 frame holding the photo at full height, centred, the sides filled from its edges
-    (a person in front of a webcam, face about 150-300 pixels tall)."""
+    """A 640x480 frame holding the photo at full height, centred, the sides filled from its edges."""
     height, width = image.shape[:2]
     scale = FRAME_HEIGHT / height
-    resized = cv2.resize(image, (max(1, round(width * scale)), FRAME_HEIGHT), interpolation=cv2.INTER_LINEAR)
-    resized = resized[:, :FRAME_WIDTH]
+    resized = cv2.resize(image, (max(1, round(width * scale)), FRAME_HEIGHT), interpolation=cv2.INTER_LINEAR)[:, :FRAME_WIDTH]
     left = (FRAME_WIDTH - resized.shape[1]) // 2
     return cv2.copyMakeBorder(resized, 0, 0, left, FRAME_WIDTH - resized.shape[1] - left, cv2.BORDER_REPLICATE)
 
 
-def measure(model_folder: str, repeats: int, quick: bool) -> dict:
-    """Recognize latencies and live frames per second with the current environment's settings."""
-    import facerec
-    from facerec.backbones import fast_inference
-    from facerec.images import load_image
+class FaceRecognitionBaseline:
+    """face_recognition 1.3's pipeline with its defaults, on dlib directly: ``load_image_file``
+    (PIL, RGB), ``face_locations`` (HOG, ``number_of_times_to_upsample=1``), ``face_encodings``
+    (5-point landmarks, ``num_jitters=1``), and the distances of ``face_distance`` to each known
+    person (here each person's mean encoding, as facerec's prototypes)."""
 
-    classifier = facerec.Classifier.load(model_folder)
+    def __init__(self):
+        from facerec.dlib_models import load_models
+
+        models = load_models()
+        self.detector = models.dlib.get_frontal_face_detector()
+        self.predictor, self.recognizer = models.shape_predictor, models.recognizer
+        self.known: np.ndarray | None = None
+
+    def encodings(self, image: np.ndarray) -> list[np.ndarray]:
+        return [np.asarray(self.recognizer.compute_face_descriptor(image, self.predictor(image, box), 1))
+                for box in self.detector(image, 1)]
+
+    def learn(self, people: dict[str, list[Path]]) -> None:
+        means = []
+        for paths in people.values():
+            found = [encoding for path in paths for encoding in self.encodings(load_rgb(path))[:1]]
+            means.append(np.mean(found, axis=0))
+        self.known = np.stack(means)
+
+    def recognize(self, image: np.ndarray | Path) -> list[int]:
+        picture = load_rgb(image) if isinstance(image, Path) else image
+        return [int(np.argmin(np.linalg.norm(self.known - encoding, axis=1))) for encoding in self.encodings(picture)]
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    return np.array(Image.open(path).convert("RGB"))
+
+
+def timed_calls(function, items: list, repeats: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU (with children) seconds of ``function(item)`` for every item, ``repeats`` times."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        for item in items:
+            started, cpu_started = time.perf_counter(), process_cpu()
+            function(item)
+            walls.append(time.perf_counter() - started)
+            cpus.append(process_cpu() - cpu_started)
+    return walls, cpus
+
+
+def live_cost(classifier, faces: int, seconds: float) -> dict:
+    """``LiveRecognizer.process`` back to back on the live view's frames, recognition in the background."""
+    from bench.live import camera_frames
+    from facerec.live import LiveRecognizer
+
+    frames = [cv2.cvtColor(cv2.resize(frame, (LIVE_WIDTH, LIVE_WIDTH * FRAME_HEIGHT // FRAME_WIDTH), interpolation=cv2.INTER_AREA),
+                           cv2.COLOR_BGR2RGB) for frame in camera_frames(faces)]
+    live = LiveRecognizer(classifier)
+    for frame in frames[:10]:  # the first recognitions, and the detector's warm-up
+        live.process(frame)
+    while not live.idle():
+        time.sleep(0.01)
+    walls, found, named, started, cpu_started = [], [], [], time.perf_counter(), process_cpu()
+    while time.perf_counter() - started < seconds:
+        frame = frames[len(walls) % len(frames)]
+        call = time.perf_counter()
+        result = live.process(frame)
+        walls.append(time.perf_counter() - call)
+        found.append(len(result))
+        named.append(sum(face["label"] is not None for face in result))
+    elapsed, cpu = time.perf_counter() - started, process_cpu() - cpu_started
+    return {"walls": walls, "frames_per_second": len(walls) / elapsed, "cpu_per_frame": cpu / len(walls),
+            "faces": float(np.mean(found)), "named": float(np.mean(named)), "load": os.getloadavg()[0]}
+
+
+def measure(configuration: str, model_folder: str, repeats: int, quick: bool) -> dict:
+    """One configuration's numbers (in its own interpreter), as JSON-ready values."""
+    backbone, flip, _ = CONFIGURATIONS[configuration]
     paths = photos(quick)
-    images = [load_image(path) for path in paths]
-    frames = [webcam_frame(image) for image in images]
-    for path in paths[:2]:  # warm-up: graph tracing and the detector
-        classifier.recognize(path)
-    # A running app has long passed the fast path's warm-up (facerec.fast_inference.WARM_UP_IMAGES).
-    face = classifier.pipeline.locate(images[0])[0]
-    crop = classifier.pipeline.prepare(images[0], face)
-    classifier.pipeline.frozen_outputs(np.repeat(crop[None], fast_inference.WARM_UP_IMAGES + 1, axis=0))
-    classifier.recognize(paths[0])
-    recognize, detect, recognize_cpu, detect_cpu = [], [], [], []
-    for _ in range(repeats):
-        for path, image in zip(paths, images):
-            started, cpu_started = time.perf_counter(), time.process_time()
-            classifier.recognize(path)
-            recognize.append(time.perf_counter() - started)
-            recognize_cpu.append(time.process_time() - cpu_started)
-            started, cpu_started = time.perf_counter(), time.process_time()
-            classifier.pipeline.locate(image)
-            detect.append(time.perf_counter() - started)
-            detect_cpu.append(time.process_time() - cpu_started)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    frame_count = 0
-    for _ in range(repeats):
-        for frame in frames:
-            classifier.recognize(frame)
-            frame_count += 1
-    live_seconds, live_cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    forward = getattr(classifier.pipeline, "_forward", None)
-    return {"recognize": recognize, "detect": detect, "recognize_cpu": recognize_cpu, "detect_cpu": detect_cpu,
-            "frames": frame_count, "live_seconds": live_seconds, "live_cpu": live_cpu,
-            "load": os.getloadavg()[0], "images": len(paths), "backend": getattr(forward, "backend", "its own")}
+    frames = [webcam_frame(load_rgb(path)) for path in paths]
+    if backbone == "baseline":
+        baseline = FaceRecognitionBaseline()
+        train = harness.image_files(harness.dataset("five_celebrity_faces") / "train")
+        baseline.learn(train)
+        recognize = baseline.recognize
+        for path in paths[:2]:
+            recognize(path)
+        features = timed_calls(lambda path: baseline.encodings(load_rgb(path))[:1], training_photos(quick), 1)
+        live, runtime = {}, "dlib in process"
+        accuracy = baseline_accuracy(baseline, list(train))
+    else:
+        import facerec
+
+        classifier = facerec.Classifier.load(model_folder)
+        classifier.config.test_time_flip = flip
+        recognize = classifier.recognize
+        runtime = warm_fast_path(classifier)
+        for path in paths[:2]:  # warm-up: graph tracing, the detectors, the dlib workers
+            recognize(path)
+        features = feature_extraction(classifier, quick)
+        with harness.scratch_folder("evaluate") as folder:
+            test = harness.image_files(harness.dataset("five_celebrity_faces") / "test")
+            known = harness.copy_images({label: test[label] for label in classifier.labels}, folder / "test")
+            accuracy = classifier.evaluate(known, cache_dir=folder / "cache")["accuracy"]
+        live = {faces: live_cost(classifier, faces, 4.0 if quick else LIVE_SECONDS) for faces in (1, 3)}
+    photo_walls, photo_cpus = timed_calls(recognize, paths, repeats)
+    frame_walls, frame_cpus = timed_calls(recognize, frames, repeats)
+    return {"photo": [photo_walls, photo_cpus], "frame": [frame_walls, frame_cpus], "features": list(features),
+            "live": live, "images": len(paths), "load": os.getloadavg()[0], "runtime": runtime,
+            "accuracy": accuracy}
 
 
-def iou(first: tuple, second: tuple) -> float:
-    ax, ay, aw, ah = first
-    bx, by, bw, bh = second
-    width = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    height = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    overlap = width * height
-    return overlap / (aw * ah + bw * bh - overlap) if overlap else 0.0
+def baseline_accuracy(baseline: FaceRecognitionBaseline, people: list[str]) -> float:
+    """Share of the test photos whose first face is closest to its own person's mean encoding."""
+    test = harness.image_files(harness.dataset("five_celebrity_faces") / "test")
+    answers = [(baseline.recognize(path)[:1] or [-1])[0] == people.index(person) for person in people for path in test[person]]
+    return float(np.mean(answers))
 
 
-def detect_boxes(detector, image: np.ndarray, max_side: int | None, settings: dict, min_confidence: float) -> list[tuple]:
-    """Face boxes in ``image`` coordinates, as facerec's detector finds them, with the given settings."""
-    scale = 1.0 if max_side is None else min(1.0, max_side / max(image.shape[:2]))
-    small = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    try:
-        found = detector.detect_faces(small, **settings)
-    except ValueError:  # the pyramid shrank below MTCNN's smallest kernel (see facerec/faces.py)
-        found = []
-    boxes = [tuple(value / scale for value in item["box"]) for item in found if item["confidence"] >= min_confidence]
-    return sorted(boxes, key=lambda box: box[2] * box[3], reverse=True)
+def warm_fast_path(classifier) -> str:
+    """A running app has its backbone on the fast path (converted after the first training, see
+    facerec.backbones.fast_inference); returns where the frozen pass runs."""
+    if classifier.config.backbone == "dlib":
+        return "dlib workers" if os.environ.get("FACEREC_DLIB_WORKERS") != "0" else "dlib in process"
+    return "litert" if classifier.pipeline.prepare_fast_path() else "keras"
 
 
-def detection_table(quick: bool, repeats: int) -> harness.Table:
-    from mtcnn import MTCNN
+def training_photos(quick: bool) -> list[Path]:
+    files = harness.image_files(harness.dataset("five_celebrity_faces") / "train")
+    return [path for paths in harness.subset(files, per_label=2 if quick else 8).values() for path in paths]
 
-    from facerec.devices import default_device
-    from facerec.detection.mtcnn import DEFAULT_MIN_CONFIDENCE, DETECTION_MAX_SIDE
-    from facerec.images import load_image
 
-    detector = MTCNN(device=default_device())
-    images = [load_image(path) for path in photos(quick)]
-    sets = {"photos": images, "640x480 frames": [webcam_frame(image) for image in images]}
-    table = harness.Table("Face detection (MTCNN) alone: time and recall by setting", [
-        "images", "detection copy (largest side)", "MTCNN settings", "p50 ms", "p95 ms", "CPU ms p50", "faces found", "recall of reference face",
-        "load (1 min)"])
-    for set_name, set_images in sets.items():
-        reference = [detect_boxes(detector, image, None, {}, DEFAULT_MIN_CONFIDENCE) for image in set_images]
-        for max_side, settings in DETECTION_SETTINGS:
-            times, cpu_times, found, kept = [], [], 0, 0
-            for index, image in enumerate(set_images):
-                for _ in range(repeats):
-                    started, cpu_started = time.perf_counter(), time.process_time()
-                    boxes = detect_boxes(detector, image, max_side, settings, DEFAULT_MIN_CONFIDENCE)
-                    times.append(time.perf_counter() - started)
-                    cpu_times.append(time.process_time() - cpu_started)
-                found += bool(boxes)
-                kept += bool(reference[index]) and any(iou(reference[index][0], box) >= 0.5 for box in boxes)
-            described = "full size" if max_side is None else str(max_side)
-            if max_side == DETECTION_MAX_SIDE:
-                described += " (facerec default)"
-            table.add(f"{set_name} ({len(set_images)})", described, ", ".join(f"{key}={value}" for key, value in settings.items()) or "defaults",
-                      1000 * harness.percentile(times, 50), 1000 * harness.percentile(times, 95), 1000 * harness.percentile(cpu_times, 50),
-                      f"{found}/{len(set_images)}",
-                      f"{kept}/{sum(bool(boxes) for boxes in reference)}", harness.load_average().split("/")[0])
-    table.notes.append("Reference: MTCNN defaults (min_face_size=20, scale_factor=0.709) on the full-size image; a face is "
-                       f"kept when a box overlaps the reference's largest face with IoU >= 0.5; confidence >= {DEFAULT_MIN_CONFIDENCE}.")
-    return table
+def feature_extraction(classifier, quick: bool) -> tuple[list[float], list[float]]:
+    """Per training photo, facerec's face-mode feature extraction on a cold cache (detection, crop,
+    the views that training computes), as one ``compute_features`` call: its time over the photos."""
+    from facerec.augment import scoring_views
+    from facerec.cache import Cache
+    from facerec.dataset import Sample
+    from facerec.features import compute_features
+
+    paths = training_photos(quick)
+    samples = [Sample(path.parent.name, path) for path in paths]
+    label_index = {label: index for index, label in enumerate(sorted({sample.label for sample in samples}))}
+    with harness.scratch_folder("features") as folder:
+        started, cpu_started = time.perf_counter(), process_cpu()
+        compute_features(classifier.pipeline, samples, label_index, cache=Cache(folder),
+                         views=scoring_views(classifier.config.test_time_flip))
+        wall, cpu = time.perf_counter() - started, process_cpu() - cpu_started
+    return [wall / len(paths)] * len(paths), [cpu / len(paths)] * len(paths)
+
+
+# Report ------------------------------------------------------------------------------------------
+
+def milliseconds(values: list[float], share: float) -> float:
+    return 1000 * harness.percentile(values, share) if values else float("nan")
+
+
+def train_models(arguments: argparse.Namespace, scratch: Path) -> dict[str, Path]:
+    """A saved model per backbone, trained with the defaults on five_celebrity_faces/train."""
+    import facerec
+
+    root = harness.dataset("five_celebrity_faces")
+    training = root / "train"
+    if arguments.quick:
+        training = harness.copy_images(harness.subset(harness.image_files(training), labels=2, per_label=4), scratch / "train")
+    folders = {}
+    for backbone in ("dlib", "vgg16"):
+        print(f"training a {backbone} model on {training}", flush=True)
+        classifier = facerec.train(training, cache_dir=arguments.cache_dir or scratch / "cache", backbone=backbone)
+        folders[backbone] = classifier.save(scratch / f"model-{backbone}")
+    return folders
+
+
+def tables_of(results: dict[str, dict], repeats: int) -> tuple[list[harness.Table], list[str]]:
+    recognize = harness.Table("Classifier.recognize(): single photos and 640x480 frames (full recognition, no tracking)", [
+        "configuration", "frozen pass in", "photo p50 ms", "photo p95 ms", "photo CPU ms p50", "frame p50 ms", "frame p95 ms", "frame CPU ms p50",
+        "target (photo p50)", "test accuracy", "photos x passes", "load (1 min)"])
+    features = harness.Table("Face-mode feature extraction per training photo (cold cache)", [
+        "configuration", "ms per photo (wall)", "CPU ms per photo", "photos", "load (1 min)"])
+    live = harness.Table("LiveRecognizer.process() back to back on the live view's 480x360 frames (recognition in its background worker)", [
+        "configuration", "faces on camera", "frames/s", "process p50 ms", "process p95 ms", "CPU ms per frame (with workers)",
+        "faces per frame", "named faces per frame", "load (1 min)"])
+    baseline_photo = milliseconds(results["baseline"]["photo"][0], 50) if "baseline" in results else float("nan")
+    baseline_frame = milliseconds(results["baseline"]["frame"][0], 50) if "baseline" in results else float("nan")
+    summary = []
+    for name, result in results.items():
+        backbone = CONFIGURATIONS[name][0]
+        photo, frame = result["photo"], result["frame"]
+        recognize.add(name, result["runtime"], milliseconds(photo[0], 50), milliseconds(photo[0], 95), milliseconds(photo[1], 50),
+                      milliseconds(frame[0], 50), milliseconds(frame[0], 95), milliseconds(frame[1], 50),
+                      TARGETS.get(backbone, "–"), result["accuracy"], f"{result['images']} x {repeats}", f"{result['load']:.2f}")
+        walls, cpus = result["features"]
+        features.add(name, 1000 * walls[0], 1000 * cpus[0], len(walls), f"{result['load']:.2f}")
+        for faces, cost in result["live"].items():
+            live.add(name, faces, cost["frames_per_second"], milliseconds(cost["walls"], 50), milliseconds(cost["walls"], 95),
+                     1000 * cost["cpu_per_frame"], cost["faces"], cost["named"], f"{cost['load']:.2f}")
+        if backbone != "baseline":
+            summary.append(f"{name}: recognize() p50 {milliseconds(photo[0], 50):.0f} ms on a photo (baseline "
+                           f"{baseline_photo:.0f}), {milliseconds(frame[0], 50):.0f} ms on a 640x480 frame (baseline "
+                           f"{baseline_frame:.0f}); features {1000 * walls[0]:.0f} ms per training photo (baseline "
+                           f"{1000 * results['baseline']['features'][0][0]:.0f}) at load {result['load']:.2f}"
+                           if "baseline" in results else f"{name}: recognize() p50 {milliseconds(photo[0], 50):.0f} ms")
+    recognize.notes += [
+        "baseline: face_recognition 1.3's pipeline with its defaults, called on dlib directly (HOG detector with one "
+        "upsampling, 5-point landmarks, one descriptor per face, the same model files; the distances to each person's mean "
+        "descriptor). dlib / vgg16: facerec's Classifier.recognize() from the file (or frame) to the named boxes: decode, "
+        "BlazeFace (MTCNN where it finds none), crop or chip, the backbone over the face (and its mirror with test-time "
+        "flip), the head, the distance rule.",
+        "-no-flip: the same model with config.test_time_flip = False (one view per face); -in-process: "
+        "FACEREC_DLIB_WORKERS=0 (dlib's network in the calling process, as before facerec.dlib_workers).",
+        "Test accuracy: the 25 photos of five_celebrity_faces/test, closed set (facerec: Classifier.evaluate with the "
+        "configuration's test-time flip; baseline: the closest person's mean encoding).",
+        "CPU ms: the process's and its children's (the dlib workers') CPU time per call. On a shared machine the wall "
+        "clock stretches with the load (see the load column).",
+    ]
+    features.notes.append("facerec: compute_features on 8 train/ photos per person (40), cold cache: decode, detection, "
+                          "crop, the views training computes (the face and its mirror with test-time flip), cache writes; "
+                          "baseline: face_recognition's encoding of the photo's first face (load, HOG, landmarks, descriptor).")
+    live.notes.append("Frames: bench.live's fake camera (test/ photos of 1 or 3 people on a wall, drifting), resized to 480 "
+                      "pixels wide as the page sends them; each process() call detects and tracks, and hands due faces "
+                      "(new ones, and each every 0.5 s) to the shared background worker. CPU per frame includes that "
+                      "recognition's (and the dlib workers').")
+    return [recognize, features, live], summary
 
 
 def main() -> int:
     options = harness.parser(__doc__.split("\n\n")[0])
     options.add_argument("--repeats", type=int, default=3, help="passes over the photos per configuration")
-    options.add_argument("--cache-dir", help="feature cache for training the model (default: a temporary one)")
-    options.add_argument("--measure", help=__import__("argparse").SUPPRESS)
+    options.add_argument("--cache-dir", help="feature cache for training the models (default: a temporary one)")
     options.add_argument("--configurations", nargs="*", default=list(CONFIGURATIONS), choices=list(CONFIGURATIONS))
+    options.add_argument("--measure", nargs=2, metavar=("CONFIGURATION", "MODEL"), help=argparse.SUPPRESS)
     arguments = options.parse_args()
     if arguments.quick:
         arguments.repeats = 1
     if arguments.measure:
-        print(json.dumps(measure(arguments.measure, arguments.repeats, arguments.quick)))
+        print(json.dumps(measure(*arguments.measure, arguments.repeats, arguments.quick)))
         return 0
-
-    import facerec
-    from facerec import backbones
-
     started = time.perf_counter()
     machine = harness.machine_info()
-    latency = harness.Table("Classifier.recognize() on single photos, and the live path (640x480 frames)", [
-        "backbone", "configuration", "frozen pass ran in", "recognize p50 ms", "recognize p95 ms", "of which detection p50 ms", "live frames/s",
-        "recognize CPU ms p50", "recognize CPU ms p95", "detection CPU ms p50", "live CPU ms per frame", "photos x passes", "load (1 min)"])
-    summary = []
-    root = harness.dataset("five_celebrity_faces")
+    results = {}
     with harness.scratch_folder("latency") as scratch:
-        training = root / "train"
-        if arguments.quick:
-            training = harness.copy_images(harness.subset(harness.image_files(root / "train"), labels=2, per_label=4), scratch / "train")
-        extra = [name for name, backbone in backbones.BACKBONES.items() if backbone.faces_only]
-        for backbone in ["vgg16", *extra]:
-            settings = {"epochs": 2, "image_size": 64} if arguments.quick and backbone == "vgg16" else {}
-            print(f"training a {backbone} model on {training}", flush=True)
-            classifier = facerec.train(training, cache_dir=arguments.cache_dir or scratch / "cache", backbone=backbone, **settings)
-            model_folder = classifier.save(scratch / f"model-{backbone}")
-            for configuration in arguments.configurations:
-                description, environment = CONFIGURATIONS[configuration]
-                print(f"measuring {backbone} / {configuration}", flush=True)
-                forwarded = ["--measure", str(model_folder), "--repeats", str(arguments.repeats)] + (["--quick"] if arguments.quick else [])
-                result = harness.run_json("bench.latency", forwarded, environment=environment)
-                p50 = 1000 * harness.percentile(result["recognize"], 50)
-                latency.add(backbone, description, result["backend"], p50, 1000 * harness.percentile(result["recognize"], 95),
-                            1000 * harness.percentile(result["detect"], 50), result["frames"] / result["live_seconds"],
-                            1000 * harness.percentile(result["recognize_cpu"], 50), 1000 * harness.percentile(result["recognize_cpu"], 95),
-                            1000 * harness.percentile(result["detect_cpu"], 50), 1000 * result["live_cpu"] / result["frames"],
-                            f"{result['images']} x {arguments.repeats}", f"{result['load']:.2f}")
-                if backbone == "vgg16":
-                    cpu_p50 = 1000 * harness.percentile(result["recognize_cpu"], 50)
-                    summary.append(f"{description}: recognize p50 {p50:.0f} ms wall, {cpu_p50:.0f} ms CPU (target under "
-                                   f"{TARGET_P50_MS:.0f} ms: {'reached' if p50 < TARGET_P50_MS else 'not reached'} in wall time at "
-                                   f"load {result['load']:.1f}), live {result['frames'] / result['live_seconds']:.2f} frames/s")
-    latency.notes += [
-        "recognize(): from the file path to the labelled boxes: decode, MTCNN detection, crop and align, the frozen pass "
-        "over each face and its mirror (flip test-time augmentation, the default), the head. Warm: the first two calls "
-        "(graph tracing, building the fast path) are not counted.",
-        "Live path: recognize() on 640x480 RGB frames already in memory, one after another, as the webcam stream does.",
-        "CPU ms: this process's CPU time per call, all threads. Under load the wall clock stretches (see the load column); "
-        "on a quiet 2-core machine a call takes between CPU/2 (both cores busy throughout) and CPU (one core).",
-    ]
-    harness.write_report("latency", "Prediction latency and live frames per second", [latency, detection_table(arguments.quick, arguments.repeats)],
+        os.environ["FACEREC_CACHE"] = str(scratch / "facerec-cache")  # the converted fast path, for the measuring interpreters
+        models = train_models(arguments, scratch)
+        for name in arguments.configurations:
+            backbone, _, environment = CONFIGURATIONS[name]
+            print(f"measuring {name}", flush=True)
+            forwarded = ["--measure", name, str(models.get(backbone, "-")), "--repeats", str(arguments.repeats)]
+            results[name] = harness.run_json("bench.latency", forwarded + (["--quick"] if arguments.quick else []),
+                                             environment=environment)
+    tables, summary = tables_of(results, arguments.repeats)
+    harness.write_report("latency", "Recognition latency against face_recognition's pipeline (issue 11)", tables,
                          machine=machine, arguments=arguments, started=started, summary=summary)
     return 0
 

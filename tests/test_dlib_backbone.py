@@ -276,3 +276,73 @@ def test_fallback_detector_asks_the_second_only_when_the_first_finds_nothing():
     empty = _Finds("empty", [])
     found = FallbackDetector(empty, second).detect(np.zeros((8, 8, 3), np.uint8))
     assert found == second.faces and FallbackDetector(empty, second).name == "empty+second"
+
+
+# Worker processes (facerec.dlib_workers) ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def group_chips() -> np.ndarray:
+    """The aligned chips of the three faces of the example group photo."""
+    from facerec.backbones.dlib import face_chip
+    from facerec.detection import get_detector
+    from facerec.dlib_models import load_models
+
+    image = facerec.load_image(ROOT / "examples" / "photos" / "group-of-three.jpg")
+    faces = get_detector(FaceSettings()).detect(image)
+    assert len(faces) == 3
+    return np.stack([face_chip(load_models(), image, face) for face in faces])
+
+
+def _in_process(chips: np.ndarray) -> np.ndarray:
+    from facerec.dlib_models import load_models
+
+    return np.asarray([np.asarray(item) for item in load_models().recognizer.compute_face_descriptor(list(chips))])
+
+
+def test_worker_processes_give_the_in_process_descriptors_and_replace_a_killed_worker(group_chips):
+    import signal
+
+    from facerec.dlib_workers import DescriptorPool
+
+    pool = DescriptorPool(2)
+    try:
+        expected = _in_process(group_chips)
+        np.testing.assert_array_equal(pool.descriptors(group_chips), expected)  # split over both workers, in order
+        np.testing.assert_array_equal(pool.descriptors(group_chips[1:2]), expected[1:2])
+        assert pool.descriptors(np.zeros((0, 150, 150, 3), np.uint8)).shape == (0, 128)
+        killed = pool.pids()[0]
+        os.kill(killed, signal.SIGKILL)
+        for _ in range(2):  # every worker is used: the dead one is met and replaced on the way
+            np.testing.assert_array_equal(pool.descriptors(group_chips), expected)
+        assert killed not in pool.pids() and len(pool.pids()) == 2
+        survivors = pool.pids()
+    finally:
+        pool.close()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in survivors)  # closed and reaped
+
+
+def test_the_backbone_gives_the_same_embeddings_with_and_without_workers(group_chips, monkeypatch):
+    from facerec import dlib_workers
+    from facerec.backbones.dlib import DlibPipeline
+
+    pipeline = DlibPipeline.build(faces=FaceSettings())
+    with_workers = pipeline.frozen_outputs(group_chips)[0]
+    assert dlib_workers.shared_pool() is not None  # the default: workers
+    monkeypatch.setenv(dlib_workers.WORKERS_VARIABLE, "0")
+    assert dlib_workers.worker_count() == 0 and dlib_workers.shared_pool() is None
+    np.testing.assert_array_equal(pipeline.frozen_outputs(group_chips)[0], with_workers)
+    monkeypatch.setenv(dlib_workers.WORKERS_VARIABLE, "two")
+    with pytest.raises(ValueError, match="FACEREC_DLIB_WORKERS"):
+        dlib_workers.worker_count()
+
+
+def test_workers_that_cannot_start_are_reported_and_the_backbone_computes_in_process(group_chips, monkeypatch):
+    from facerec import dlib_workers
+    from facerec.backbones.dlib import DlibPipeline
+
+    broken = dlib_workers.DescriptorPool(1, command=(sys.executable, "-c", "import sys; sys.exit(3)"))
+    with pytest.raises(dlib_workers.WorkerError, match="did not start"):
+        broken.descriptors(group_chips)
+    monkeypatch.setattr(dlib_workers, "shared_pool", lambda: broken)
+    embeddings = DlibPipeline.build(faces=FaceSettings()).frozen_outputs(group_chips)[0]
+    np.testing.assert_array_equal(embeddings, _in_process(group_chips).astype(np.float32))

