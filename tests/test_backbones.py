@@ -76,3 +76,23 @@ def test_unknown_backbones_and_weights_are_refused():
         applications.resolve_weights("vgg16", "/no/such/file.h5")
     with pytest.raises(ValueError, match="cannot serve as MobileNet"):
         applications.resolve_weights("mobilenet", "hed-bsds500")
+
+
+def test_a_shared_backbone_keeps_no_model_built_on_it(make_dataset, tmp_path):
+    """Every training in a process shares the frozen network; what each training builds on it (the
+    head, the training model, the saved end-to-end model, their traced functions) must go with its
+    classifier, or a long-running app grows with every visitor who trains."""
+    import gc
+    import weakref
+
+    data = make_dataset(per_label=4)
+    classifier = facerec.train(data, cache_dir=tmp_path / "cache", **{**FAST, "epochs": 2})
+    classifier.save(tmp_path / "model")  # builds the end-to-end model on the shared networks too
+    classifier.predict(str(next(data.glob("red/*.png"))))
+    built = [weakref.ref(classifier.head), weakref.ref(classifier)]
+    shared = classifier.pipeline
+    del classifier
+    gc.collect()
+    assert [reference() for reference in built] == [None, None]
+    again = facerec.train(data, cache_dir=tmp_path / "cache", **{**FAST, "epochs": 2})
+    assert again.pipeline is shared  # the same frozen network served both trainings

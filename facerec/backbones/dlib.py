@@ -181,7 +181,7 @@ class DlibPipeline:
         A plain-Keras user computes the embedding with dlib (see the module docstring) first.
         """
         embedding = keras.Input(shape=(EMBEDDING_SIZE,), name=INPUT_NAME)
-        return keras.Model(embedding, head(self.features(embedding)), name="facerec")
+        return keras.Model(embedding, head(networks.detached(self.features)([embedding])), name="facerec")
 
     def config(self) -> dict:
         """What :meth:`from_saved` needs, for the model's ``config.json``; records dlib's model files."""
