@@ -50,6 +50,8 @@ class BackboneSpec:
     # blocks carry more of a face's identity than the last, most ImageNet-specific one.
     feature_layers: tuple[str, ...]
     imagenet_file: Callable[[int], tuple[str, str, str | None]]
+    # How each feature layer is pooled: global "average", and optionally "max" as well.
+    pooling: tuple[str, ...] = ("average",)
     image_sizes: tuple[int, ...] | None = None  # sizes ImageNet weights exist for (None: any)
 
 
