@@ -20,6 +20,7 @@ from facerec.backbones.applications import HED, RANDOM, RANDOM_WEIGHTS_SEED, Bac
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 FROZEN_NAME, FEATURES_NAME, HEAD_NAME, STANDARDIZE_NAME = "frozen_features", "features", "head", "standardize"
 POOLINGS = ("average", "max")
+MIN_VARIANCE_SHARE = 0.01
 
 
 def build_preprocessing(kind: str) -> layers.Layer:
@@ -148,11 +149,20 @@ def build_head(feature_size: int, num_classes: int, *, kind: str = "softmax", de
 
 def adapt_standardization(head: keras.Model, features: keras.Model, inputs: list[np.ndarray]) -> None:
     """Set the head's standardisation (if it has one) to the mean and variance of the feature
-    vectors of ``inputs`` (cached frozen outputs, one array per output), as ``features`` makes them."""
+    vectors of ``inputs`` (cached frozen outputs, one array per output), as ``features`` makes them.
+
+    Each variance is floored at ``MIN_VARIANCE_SHARE`` of the mean variance: a feature that
+    barely varied in training (a channel that rarely fires) would otherwise be scaled up so far
+    that its noise on a new photo outweighed every other feature.
+    """
     if STANDARDIZE_NAME not in {layer.name for layer in head.layers}:
         return
-    vectors = features.predict(list(inputs), batch_size=1024, verbose=0)
-    head.get_layer(STANDARDIZE_NAME).adapt(vectors)
+    vectors = np.asarray(features.predict(list(inputs), batch_size=1024, verbose=0), dtype="float64")
+    variance = vectors.var(axis=0)
+    layer = head.get_layer(STANDARDIZE_NAME)
+    layer.adapt_mean.assign(vectors.mean(axis=0).astype("float32"))
+    layer.adapt_variance.assign(np.maximum(variance, MIN_VARIANCE_SHARE * variance.mean()).astype("float32"))
+    layer.finalize_state()
 
 
 def build_training_model(features: keras.Model, head: keras.Model) -> keras.Model:
