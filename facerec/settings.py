@@ -32,7 +32,9 @@ class TrainingSettings:
     dense_units: tuple[int, ...] = (1024, 1024, 512)
     dropout: float = 0.2
     l2: float = 0.0
-    standardize: bool = False
+    # Standardised features (issue 15): with average+max pooling, 0.796 validation accuracy on
+    # five_celebrity_faces in 20 epochs instead of 49 (bench/results/accuracy_variants.md).
+    standardize: bool = True
     epochs: int = 50
     batch_size: int = 32
     learning_rate: float = 1e-3
