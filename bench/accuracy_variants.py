@@ -229,6 +229,10 @@ def write(results: dict, store: Path, machine: dict, arguments, started: float) 
         "Margin variants are face mode only (dogs_vs_cats_small uses whole images).",
         "train s: the fastest seed's facerec.train call (the features were cached by then, so this is the head's "
         "fit, the refit where there is one, and scoring), on the shared machine: see the load column.",
+        "The variance floor of the standardisation (1% of the mean variance) came during the runs: the rows "
+        "'standardize features', 'combined: ... 150 epochs, refit, standardize' and the issue's probe were measured "
+        "without it; 'combined: ... (50 epochs)', which is the chosen recipe, and the chosen recipe itself with it "
+        "(five_celebrity_faces: 0.796 both ways).",
         "Rows come from several runs of this script (one per dataset or group of variants, see each row's time); "
         "the command above is the last one.",
     ]
