@@ -40,7 +40,7 @@ class TrainingUpdate:
 
 
 def fit_head(pipeline, training: FeatureTable, validation: FeatureTable, num_classes: int, config: TrainingSettings,
-              notify, stop) -> tuple[keras.Model, list[dict]]:
+             notify, stop) -> tuple[keras.Model, list[dict]]:
     """The head trained on ``training``, early-stopped on ``validation`` (best epoch's weights kept)."""
     head, model, batch_size = _build_fit(pipeline, training, num_classes, config)
     has_validation = len(validation) > 0
@@ -54,8 +54,12 @@ def fit_head(pipeline, training: FeatureTable, validation: FeatureTable, num_cla
 
 
 def refit_head(pipeline, table: FeatureTable, num_classes: int, epochs: int, config: TrainingSettings,
-                notify, stop) -> keras.Model:
-    """A fresh head (same seed) trained on every row for the ``epochs`` that validation chose."""
+               notify, stop) -> keras.Model:
+    """A fresh head (same seed) trained on every row for the ``epochs`` that validation chose.
+
+    Fine-tuned backbone layers (``trainable_layers``) are not reset: they go on from where
+    :func:`fit_head` left them.
+    """
     head, model, batch_size = _build_fit(pipeline, table, num_classes, config)
     progress = _RefitProgress(epochs, len(np.unique(table.sample_rows)), notify, stop)
     model.fit(_dataset(table, batch_size, shuffle_seed=config.seed), epochs=epochs, shuffle=False, verbose=0, callbacks=[progress])
