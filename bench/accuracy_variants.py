@@ -233,8 +233,9 @@ def write(results: dict, store: Path, machine: dict, arguments, started: float) 
         "'standardize features', 'combined: ... 150 epochs, refit, standardize' and the issue's probe were measured "
         "without it; 'combined: ... (50 epochs)', which is the chosen recipe, and the chosen recipe itself with it "
         "(five_celebrity_faces: 0.796 both ways).",
-        "Rows come from several runs of this script (one per dataset or group of variants, see each row's time); "
-        "the command above is the last one.",
+        "Rows come from several runs of this script (one per dataset or group of variants, see each row's time; "
+        "the commands are listed in bench/README.md, issue 15); the command above is the last one (--render: "
+        "this markdown rewritten from accuracy_variants.json, nothing measured).",
     ]
     tables = [table] + ([timing_table(results)] if any("_timing" in rows for rows in results.values()) else [])
     harness.write_report("accuracy_variants", TITLE, tables, machine=machine, arguments=arguments, started=started, summary=summary)
