@@ -193,6 +193,8 @@ def _train(arguments) -> int:
         print(f"left out {name}: {reason}")
     if classifier.metrics:
         print(f"validation accuracy: {classifier.metrics['accuracy']:.3f}")
+        if classifier.config.refit_note():
+            print(classifier.config.refit_note())
     print(f"saved to {arguments.out}")
     return 0
 

@@ -39,8 +39,11 @@ class ModelConfig:
             None for backbones whose features are not a metric embedding (see :mod:`facerec.prototypes`).
         test_time_flip: average each prediction with that of the mirrored face.
         head: the classifier head's form.
-        training: the settings it was trained with, and where and how long.
-        metrics: validation report (see :func:`facerec.evaluation.classification_report`).
+        training: the settings it was trained with, and where and how long; with ``refit`` true,
+            the head was trained again on every photo (``refit_images``) for ``epochs_refit``
+            epochs after the validation split chose that many.
+        metrics: validation report (see :func:`facerec.evaluation.classification_report`); with
+            a refit, measured before it, on photos the final head then learned from.
         dataset: images per label, for training and validation.
     """
 
@@ -54,6 +57,7 @@ class ModelConfig:
     distance_threshold: float | None = None
     test_time_flip: bool = True
     feature_layers: list[str] = dataclasses.field(default_factory=list)
+    pooling: list[str] = dataclasses.field(default_factory=list)
     trainable_layers: int = 0
     head: dict = dataclasses.field(default_factory=dict)
     training: dict = dataclasses.field(default_factory=dict)
@@ -67,6 +71,14 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def refit_note(self) -> str:
+        """In words, that the validation report predates the final refit on every photo ("" without one)."""
+        if not self.training.get("refit"):
+            return ""
+        return (f"Measured before the final refit: after validation chose {self.training.get('epochs_refit')} epochs, the "
+                f"saved model was trained again on all {self.training.get('images_trained_on')} photos, the validation ones "
+                "included, so those photos are no longer unseen by it.")
 
     @classmethod
     def from_dict(cls, values: dict) -> ModelConfig:

@@ -124,6 +124,22 @@ def compute_features(pipeline, samples: list[Sample], label_index: dict[str, int
     return _table(rows, no_face, unreadable, pipeline.output_count, computed)
 
 
+def concatenate_tables(first: FeatureTable, second: FeatureTable, *, offset: int) -> FeatureTable:
+    """The rows of both tables in one, ``second``'s sample indices shifted by ``offset`` (the
+    number of samples ``first`` was computed from), so each image keeps its own index."""
+    if not len(second):
+        return first
+    if not len(first):
+        return dataclasses.replace(second, sample_rows=second.sample_rows + offset)
+    return FeatureTable(
+        [np.concatenate([a, b]) for a, b in zip(first.inputs, second.inputs)],
+        np.concatenate([first.labels, second.labels]),
+        np.concatenate([first.sample_rows, second.sample_rows + offset]),
+        np.concatenate([first.views, second.views]),
+        first.no_face + second.no_face, first.unreadable + second.unreadable, first.computed + second.computed,
+    )
+
+
 def _main_crop(pipeline, cache: Cache, data: bytes, image_hash: str, sample: Sample) -> np.ndarray | None:
     """The crop of the image's largest face (face mode) or the whole image; None if no face."""
     image = load_image(data, name=str(sample.path))

@@ -108,6 +108,8 @@ def _results(config: ModelConfig) -> str:
     else:
         lines.append(f"Validation accuracy: **{metrics['accuracy']:.3f}** on {metrics.get('count', 0)} held-out images"
                      f" ({metrics.get('no_prediction', 0)} of them without a usable face, counted as errors).")
+        if config.refit_note():
+            lines += ["", config.refit_note()]
     lines += ["", "| Label | Training images | Validation images | Validation accuracy |", "|---|---|---|---|"]
     per_class = metrics.get("per_class", {})
     for label in config.labels:
@@ -130,14 +132,17 @@ def _model_description(config: ModelConfig) -> str:
     head = config.head
     head_line = head.get("kind", "softmax")
     if head.get("dense_units"):
-        head_line += f" with hidden layers {head['dense_units']} and dropout {head.get('dropout')}"
+        head_line += f" with hidden layers {head['dense_units']}"
+    head_line += f", dropout {head.get('dropout')}, L2 {head.get('l2', 0.0)}"
+    if head.get("standardize"):
+        head_line += ", features standardised on the training features' mean and variance (saved in the model)"
     return "\n".join([
         "## Model",
         "",
         f"- Backbone: {backbone_title(config.backbone)}{fine_tuned}, starting from "
         f"{config.backbone_weights.get('description', config.backbone_weights.get('kind', 'unknown weights'))}.",
-        (f"- Features: pooled outputs of {', '.join(f'`{layer}`' for layer in config.feature_layers)}, each "
-         "L2-normalised and scaled." if config.feature_layers else "- Features: the backbone's embedding, L2-normalised and scaled."),
+        (f"- Features: {' and '.join(config.pooling or ['average'])} pooled outputs of "
+         f"{', '.join(f'`{layer}`' for layer in config.feature_layers)}, each L2-normalised and scaled." if config.feature_layers else "- Features: the backbone's embedding, L2-normalised and scaled."),
         f"- Head: {head_line}.",
         (f"- Input: RGB images with values 0-255, {config.image_size}x{config.image_size} pixels; the "
          f"`{config.preprocessing}` preprocessing is built into the model." if _takes_images(config)

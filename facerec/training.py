@@ -16,44 +16,24 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from facerec import backbones, devices
 from facerec.augment import MIRROR, ORIGINAL, scoring_views
-from facerec.backbones import networks
 from facerec.cache import Cache
 from facerec.classifier import Classifier
 from facerec.config import DEFAULT_THRESHOLD, ModelConfig
 from facerec.dataset import Dataset, Sample, check_trainable, split_samples
-from facerec.features import FeatureTable, compute_features
+from facerec.features import FeatureTable, compute_features, concatenate_tables
+from facerec.fitting import TrainingUpdate, best_epoch, fit_head, refit_head
 from facerec.labels import natural_key
 from facerec.prototypes import Prototypes
 from facerec.settings import TrainingSettings
 
 logger = logging.getLogger(__name__)
 
-VALIDATION_BATCH_SIZE = 1024
 # Backbone passes (images times views) from which converting for the fast path pays back (see _prepare_fast_path).
 FAST_PATH_MIN_PASSES = 1500
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainingUpdate:
-    """Progress of a training run, for progress bars and live curves.
-
-    ``stage`` is ``"preparing"`` (loading the backbone, converting it for the fast path: no
-    count), ``"features"`` (``done`` of ``total`` images), ``"training"`` (``done`` of
-    ``total`` epochs, with that epoch's ``metrics``: ``loss``, ``accuracy``, ``val_loss``,
-    ``val_accuracy``) or ``"evaluating"``. ``message`` says it in words.
-    """
-
-    stage: str
-    done: int
-    total: int
-    message: str
-    metrics: dict | None = None
 
 
 def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None = None, *,
@@ -86,6 +66,8 @@ def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None =
         trainable_layers: fine-tune this many top layers of the backbone (default 0).
         head: ``"softmax"`` (one layer, default) or ``"dense"`` (hidden ``dense_units``).
         dense_units, dropout: the head's hidden layers and dropout rate.
+        l2: L2 penalty on the head's kernels. standardize: standardise each feature on the
+            training features' mean and variance (a Normalization layer saved with the model).
         epochs, batch_size, learning_rate: as in Keras (defaults 50, 32, 0.001).
         optimizer: ``"adam"`` (default), ``"rmsprop"`` or ``"sgd"`` (with momentum 0.9).
         augment: extra augmented views per training image (flip, rotation, zoom, brightness),
@@ -97,10 +79,14 @@ def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None =
         threshold: below this probability :meth:`Classifier.recognize` says ``"unknown"`` (default
             0.5; 0 for backbones with a distance rule, such as dlib, where distance decides).
         test_time_flip: average each prediction with the mirrored face's.
+        refit: after the validation split has chosen the epoch count (early stopping), train a
+            fresh head on every photo, validation ones included, for that many epochs (default
+            True). The validation report stays the one measured before this refit.
 
     Returns:
         A :class:`~facerec.classifier.Classifier`; ``classifier.metrics`` holds the validation
-        report and ``classifier.report`` what happened (device, time, images without faces).
+        report (measured before any refit) and ``classifier.report`` what happened (device, time,
+        images without faces, ``trained_on``: the photos the final head learned from).
 
     Raises:
         ValueError: bad settings or data (too few labels or images), with a plain message.
@@ -129,19 +115,35 @@ def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None =
 
     device = devices.describe_device()
     notify(TrainingUpdate("training", 0, config.epochs, f"training the head on {device}"))
-    head, history = _fit_head(pipeline, training_table, validation_table, len(labels), config, notify, stop)
+    head, history = fit_head(pipeline, training_table, validation_table, len(labels), config, notify, stop)
 
     threshold = _default_threshold(pipeline) if config.threshold is None else config.threshold
-    classifier = Classifier(pipeline=pipeline, head=head, prototypes=_prototypes(pipeline, training_table, labels), config=ModelConfig(
+    model_config = ModelConfig(
         labels=labels, threshold=threshold, distance_threshold=pipeline.distance_threshold,
         test_time_flip=config.test_time_flip, **pipeline.config(),
-        head={"kind": config.head, "dense_units": list(config.dense_units) if config.head == "dense" else [], "dropout": config.dropout},
+        head={"kind": config.head, "dense_units": list(config.dense_units) if config.head == "dense" else [],
+              "dropout": config.dropout, "l2": config.l2, "standardize": config.standardize},
         training=_training_record(config, history, device, time.monotonic() - started),
         dataset={label: {"train": sum(s.label == label for s in training_samples), "validation": sum(s.label == label for s in validation_samples)} for label in labels},
-    ))
+    )
+    classifier = Classifier(pipeline=pipeline, head=head, prototypes=_prototypes(pipeline, training_table, labels), config=model_config)
     notify(TrainingUpdate("evaluating", 0, 1, "scoring the validation images"))
     if len(validation_table) or validation_table.no_face:
         classifier.config.metrics = classifier.score_features(validation_table, validation_samples)
+    final_table = training_table
+    if _should_refit(config, validation_table, history, stop):
+        # The validation report above stays: it was measured on photos the refit head learns from.
+        final_table = concatenate_tables(training_table, validation_table, offset=len(training_samples))
+        epochs = best_epoch(history)
+        head = refit_head(pipeline, final_table, len(labels), epochs, config, notify, stop)
+        if stop is not None and stop.is_set():  # stopped mid-refit: keep the validated head, not a half-trained one
+            final_table = training_table
+        else:
+            model_config.training.update(epochs_refit=epochs, refit_rows=len(final_table))
+            classifier = Classifier(pipeline=pipeline, head=head, prototypes=_prototypes(pipeline, final_table, labels), config=model_config)
+    model_config.training["refit"] = final_table is not training_table
+    model_config.training["images_trained_on"] = int(len(np.unique(final_table.sample_rows)))
+    model_config.training["seconds"] = round(time.monotonic() - started, 2)
     classifier.report = {
         "device": device,
         "weights": pipeline.weights.description,
@@ -151,6 +153,7 @@ def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None =
         "no_face": [str(sample.path) for sample in training_table.no_face + validation_table.no_face],
         "unreadable": [(str(sample.path), reason) for sample, reason in training_table.unreadable + validation_table.unreadable],
         "history": history,
+        "trained_on": model_config.training["images_trained_on"],
     }
     notify(TrainingUpdate("evaluating", 1, 1, "done"))
     return classifier
@@ -223,83 +226,9 @@ def _prototypes(pipeline, table: FeatureTable, labels: list[str]) -> Prototypes 
                                       table.labels[scoring], labels)
 
 
-def _fit_head(pipeline, training: FeatureTable, validation: FeatureTable, num_classes: int, config: TrainingSettings,
-              notify, stop) -> tuple[keras.Model, list[dict]]:
-    keras.utils.set_random_seed(config.seed)
-    strategy = devices.training_strategy()
-    with strategy.scope():
-        head = networks.build_head(pipeline.feature_size, num_classes, kind=config.head,
-                                   dense_units=config.dense_units, dropout=config.dropout)
-        model = networks.build_training_model(pipeline.features, head)
-        # One call runs a whole epoch: per-batch Python overhead would otherwise dominate a
-        # head this small (measured: 131 ms per epoch of 300 rows without, 86 ms with).
-        steps_per_epoch = max(1, -(-len(training) // (config.batch_size * strategy.num_replicas_in_sync)))
-        model.compile(optimizer=_optimizer(config), loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                      steps_per_execution=steps_per_epoch)
-    has_validation = len(validation) > 0
-    batch_size = config.batch_size * strategy.num_replicas_in_sync
-    tracker = _BestEpoch("val_loss" if has_validation else "loss", config.early_stopping_patience, notify, stop, config.epochs)
-    model.fit(
-        _dataset(training, batch_size, shuffle_seed=config.seed),
-        validation_data=_dataset(validation, VALIDATION_BATCH_SIZE) if has_validation else None,
-        epochs=config.epochs, shuffle=False, verbose=0, callbacks=[tracker],
-    )
-    return head, tracker.history
-
-
-def _dataset(table: FeatureTable, batch_size: int, *, shuffle_seed: int | None = None) -> tf.data.Dataset:
-    """The rows as a cached tf.data pipeline (feeding numpy arrays to fit costs 3x more per epoch)."""
-    inputs = tuple(table.inputs) if len(table.inputs) > 1 else table.inputs[0]
-    dataset = tf.data.Dataset.from_tensor_slices((inputs, table.labels)).cache()
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(table), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def _optimizer(config: TrainingSettings) -> keras.optimizers.Optimizer:
-    if config.optimizer == "adam":
-        return keras.optimizers.Adam(config.learning_rate)
-    if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(config.learning_rate)
-    return keras.optimizers.SGD(config.learning_rate, momentum=0.9)
-
-
-class _BestEpoch(keras.callbacks.Callback):
-    """Early stopping that keeps the best epoch's weights, reports every epoch, and obeys stop.
-
-    Keras' EarlyStopping restores the best weights only when it is the one that stops; this
-    restores them however training ends (patience, last epoch, or the user's stop).
-    """
-
-    def __init__(self, monitor: str, patience: int, notify, stop: threading.Event | None, epochs: int):
-        super().__init__()
-        self.monitor, self.patience, self.notify, self.stop, self.epochs = monitor, patience, notify, stop, epochs
-        self.history: list[dict] = []
-        self.best, self.best_weights, self.wait = np.inf, None, 0
-
-    def on_epoch_end(self, epoch, logs=None):
-        metrics = {key: float(value) for key, value in (logs or {}).items()}
-        self.history.append({"epoch": epoch + 1, **metrics})
-        self.notify(TrainingUpdate("training", epoch + 1, self.epochs, _describe_epoch(epoch + 1, self.epochs, metrics), metrics))
-        current = metrics.get(self.monitor, np.inf)
-        if current < self.best:
-            self.best, self.best_weights, self.wait = current, self.model.get_weights(), 0
-        else:
-            self.wait += 1
-        if self.wait >= self.patience or (self.stop is not None and self.stop.is_set()):
-            self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
-
-
-def _describe_epoch(epoch: int, epochs: int, metrics: dict) -> str:
-    parts = [f"epoch {epoch}/{epochs}"]
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        if key in metrics:
-            parts.append(f"{key} {metrics[key]:.3f}")
-    return ", ".join(parts)
+def _should_refit(config: TrainingSettings, validation: FeatureTable, history: list[dict], stop) -> bool:
+    """Refit on every photo only when a validation split chose the epoch count and no stop was asked."""
+    return config.refit and len(validation) > 0 and bool(history) and not (stop is not None and stop.is_set())
 
 
 def _training_record(config: TrainingSettings, history: list[dict], device: str, seconds: float) -> dict:

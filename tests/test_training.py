@@ -9,6 +9,7 @@ from conftest import COLOURS, FAST, colour_image
 import facerec
 from facerec import Dataset
 from facerec.features import Stopped
+from facerec.model_card import model_card_text
 
 
 def test_train_predict_recognize_evaluate(make_dataset, tmp_path):
@@ -28,7 +29,8 @@ def test_train_predict_recognize_evaluate(make_dataset, tmp_path):
 
     [whole] = classifier.recognize(colour_image(COLOURS["red"], seed=998, size=50))
     assert whole["box"] == (0, 0, 50, 50) and whole["label"] == "red"
-    assert classifier.recognize(colour_image(COLOURS["red"], seed=998), threshold=1.0)[0]["label"] == "unknown"
+    # Above every probability (the standardised head can be sure to float32 precision: exactly 1.0).
+    assert classifier.recognize(colour_image(COLOURS["red"], seed=998), threshold=1.0 + 1e-6)[0]["label"] == "unknown"
 
     report = classifier.evaluate(data)
     assert report["accuracy"] == 1.0 and report["count"] == 24 and report["per_class"] == {"blue": 1.0, "green": 1.0, "red": 1.0}
@@ -166,3 +168,47 @@ def test_face_mode_reports_images_without_faces(make_dataset, tmp_path):
     data = make_dataset(per_label=3)
     with pytest.raises(ValueError, match="no usable training image left for .*turn face mode off"):
         facerec.train(data, cache_dir=tmp_path / "cache", **{**FAST, "faces": True})
+
+
+def test_refit_learns_from_every_photo_and_keeps_the_validation_report_measured_before(make_dataset, tmp_path):
+    data = make_dataset(("red", "blue", "green"), per_label=8)
+    refit = facerec.train(data, cache_dir=tmp_path / "cache", **FAST)
+    validated_only = facerec.train(data, cache_dir=tmp_path / "cache", refit=False, **FAST)
+
+    # The final head learned from every photo of the dataset: its training set is the dataset.
+    assert refit.config.training["refit"] is True and validated_only.config.training["refit"] is False
+    assert refit.config.training["images_trained_on"] == refit.report["trained_on"] == len(Dataset(data).samples()) == 24
+    assert validated_only.config.training["images_trained_on"] == 18  # the 80% left after the validation split
+    assert refit.config.training["refit_rows"] == 24 * 2  # each photo and its mirror
+    best = min(refit.report["history"], key=lambda epoch: epoch["val_loss"])
+    assert refit.config.training["epochs_refit"] == best["epoch"]
+    # Its validation report is the one measured before the refit (the same seed's validated head's),
+    # although the saved head is another one.
+    assert refit.metrics == validated_only.metrics and refit.metrics["count"] == 6
+    assert refit.metrics["accuracy"] == pytest.approx(best["val_accuracy"])
+    assert not all(np.allclose(mine, theirs) for mine, theirs in zip(refit.head.get_weights(), validated_only.head.get_weights()))
+    assert "before the final refit" in refit.config.refit_note() and validated_only.config.refit_note() == ""
+
+    refit.save(tmp_path / "model")
+    loaded = facerec.Classifier.load(tmp_path / "model")
+    assert loaded.metrics == refit.metrics and loaded.config.training["images_trained_on"] == 24
+    assert "before the final refit" in model_card_text(loaded.config, "someone/faces")
+
+
+def test_no_refit_without_a_validation_split(make_dataset, tmp_path):
+    data = make_dataset(per_label=4)
+    classifier = facerec.train(data, cache_dir=tmp_path / "cache", validation_split=0.0, **FAST)
+    assert classifier.config.training["refit"] is False and classifier.metrics == {}
+    assert classifier.config.training["images_trained_on"] == 8
+
+
+def test_standardised_features_and_head_penalty_are_saved_in_the_model(make_dataset, tmp_path):
+    data = make_dataset(per_label=5)
+    classifier = facerec.train(data, cache_dir=tmp_path / "cache", standardize=True, l2=1e-3, **FAST)
+    standardize = classifier.head.get_layer("standardize")
+    assert float(np.max(np.abs(np.asarray(standardize.variance) - 1.0))) > 1e-3  # adapted, not the identity
+    image = colour_image(COLOURS["blue"], seed=78)
+    classifier.save(tmp_path / "model")
+    loaded = facerec.Classifier.load(tmp_path / "model")
+    assert loaded.predict(image) == pytest.approx(classifier.predict(image), abs=1e-5)
+    assert loaded.config.head["standardize"] is True and loaded.config.head["l2"] == 1e-3

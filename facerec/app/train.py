@@ -259,6 +259,8 @@ def results_text(classifier: Classifier) -> str:
     if metrics.get("accuracy") is not None:
         correct = sum(metrics["confusion"][index][index] for index in range(len(metrics["labels"])))
         lines.append(f"### Validation accuracy: {metrics['accuracy']:.0%} ({correct} of {metrics['count']} held-out photos)")
+        if classifier.config.refit_note():
+            lines.append(classifier.config.refit_note())
     else:
         lines.append("### No validation photos: accuracy not measured")
     lines.append(f"Backbone weights: {report['weights']}.")

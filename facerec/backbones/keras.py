@@ -22,7 +22,8 @@ from facerec.faces import crop_face
 
 BATCH_SIZE = 32
 # Part of the network signature: bump it when the frozen network's outputs change for the same settings.
-NETWORK_VERSION = 2
+# 3: the frozen part outputs both the average and the max pooling of each feature layer.
+NETWORK_VERSION = 3
 
 _shared_pipelines: dict[tuple, "KerasPipeline"] = {}
 _shared_lock = threading.Lock()
@@ -103,7 +104,7 @@ class KerasPipeline:
     def network_signature(self) -> str:
         """Identifies the frozen network alone (architecture and weights), whatever feeds it."""
         return _digest({
-            "backbone": self.backbone,
+            "backbone": self.spec.name,  # the network's name: a registered variant pooling otherwise shares its cache
             "weights": self.weights.fingerprint,
             "image_size": self.image_size,
             "trainable_layers": self.trainable_layers,
@@ -180,6 +181,7 @@ class KerasPipeline:
             "image_size": self.image_size,
             "preprocessing": self.spec.preprocessing,
             "feature_layers": list(self.spec.feature_layers),
+            "pooling": list(self.spec.pooling),
             "trainable_layers": self.trainable_layers,
             "faces": self.faces.to_dict(),
         }
