@@ -44,13 +44,15 @@ class TrainingSettings:
     early_stopping_patience: int = 10
     seed: int = DEFAULT_SEED
     threshold: float | None = None  # None: the backbone's default (see _default_threshold).
-    test_time_flip: bool = True
+    test_time_flip: bool | None = None  # None: the backbone's default (Backbone.test_time_flip).
     refit: bool = True
 
     def __post_init__(self):
         if self.backbone == backbones.AUTO:
             object.__setattr__(self, "backbone", backbones.default_backbone(self.faces))
         backbone = backbones.get_backbone(self.backbone)  # Raises ValueError for an unknown name.
+        if self.test_time_flip is None:
+            object.__setattr__(self, "test_time_flip", backbone.test_time_flip)
         _check(self.faces or not backbone.faces_only,
                f"the {backbone.title} backbone recognises faces only; use face mode (faces=True) or backbone='vgg16'")
         _check(self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}")

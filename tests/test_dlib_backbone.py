@@ -346,3 +346,14 @@ def test_workers_that_cannot_start_are_reported_and_the_backbone_computes_in_pro
     monkeypatch.setattr(dlib_workers, "shared_pool", lambda: broken)
     embeddings = DlibPipeline.build(faces=FaceSettings()).frozen_outputs(group_chips)[0]
     np.testing.assert_array_equal(embeddings, _in_process(group_chips).astype(np.float32))
+
+
+def test_each_backbone_has_its_own_mirror_default_and_an_explicit_choice_wins():
+    """The mirror view doubles the work per face: off by default for dlib (it changed no answer), on
+    for VGG16 (worth points of accuracy); a setting given is kept as given."""
+    from facerec.settings import TrainingSettings
+
+    assert TrainingSettings(backbone="dlib").test_time_flip is False
+    assert TrainingSettings(backbone="vgg16").test_time_flip is True
+    assert TrainingSettings(backbone="vgg16", faces=False).test_time_flip is True
+    assert TrainingSettings(backbone="dlib", test_time_flip=True).test_time_flip is True

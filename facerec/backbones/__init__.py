@@ -31,6 +31,8 @@ class Backbone:
         faces_only: it recognises faces only (needs face mode).
         takes_images: the saved Keras model's input is an image (else an embedding made outside Keras).
         keras_weights: its weights are chosen like keras.applications' (ImageNet, a file, ...).
+        test_time_flip: the default of averaging each prediction with the mirrored face's (it
+            doubles the backbone's work per face).
     """
 
     name: str
@@ -40,6 +42,7 @@ class Backbone:
     faces_only: bool = False
     takes_images: bool = True
     keras_weights: bool = True
+    test_time_flip: bool = True
 
     def pipeline_class(self):
         """The pipeline class (imports the backbone's module, and so TensorFlow)."""
@@ -51,7 +54,11 @@ BACKBONES: dict[str, Backbone] = {
     DLIB: Backbone(
         DLIB, "dlib face-recognition ResNet",
         "Recommended for people: a network trained on 3 million faces, and it answers “unknown” for strangers.",
-        "facerec.backbones.dlib:DlibPipeline", faces_only=True, takes_images=False, keras_weights=False),
+        # No mirror view by default: dlib's network was trained for one view per face; the mirror
+        # doubled its cost and changed no answer (bench/results/latency.md: 1.00 test accuracy
+        # either way), and face_recognition, the baseline it is held to, uses one.
+        "facerec.backbones.dlib:DlibPipeline", faces_only=True, takes_images=False, keras_weights=False,
+        test_time_flip=False),
     VGG16: Backbone(
         VGG16, "VGG16",
         "The classic transfer-learning network: for objects, pets and scenes (ImageNet weights where they download).",
