@@ -85,7 +85,7 @@ class CollectTab:
         with gr.Row(equal_height=True):
             self.new_label = gr.Textbox(label="Add a person (or class)", placeholder="A name, like Alice", scale=4,
                                         elem_id="new-label", max_lines=1)
-            self.add_button = gr.Button("＋ Add", scale=1, elem_id="add-label")
+            self.add_button = gr.Button("+ Add", scale=1, elem_id="add-label")
         # What the cards show (labels, counts, newest photos): the one value every event updates.
         self.dataset = gr.JSON(value={"labels": []}, visible=False)
         # Inputs that the page's script fills (a frame, recorded frames) or that API clients pass.
