@@ -609,7 +609,8 @@ def memory_per_round_line(log: RequestLog) -> str:
 def summarise(arguments, people: People, log: RequestLog, memory: MemorySampler, server_cpu: float, high_water: int,
               temp: tuple[int, int], ready_seconds: float, server_problems: int) -> list[str]:
     errors = [record for record in log.records if record.error is not None]
-    completed = [training for training in log.rounds if training.in_window and training.outcome.startswith("trained")]
+    completed = [training for training in log.rounds if training.phase == UNDER_TRAINING and training.in_window
+                 and training.outcome.startswith("trained")]
     window = log.phases[UNDER_TRAINING]["seconds"]
     weights = "none (untrained VGG16: the fast test configuration, not a real model)" if arguments.weights == "none" else arguments.weights
     training_photos = sum(len(people.train[name]) for name in sorted(people.train)[:PEOPLE_PER_PREDICTOR])
