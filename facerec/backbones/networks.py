@@ -189,7 +189,7 @@ def detached(model: keras.Model) -> keras.Model:
     (about 3 MiB a training, 50 trainings of new visitors in bench.load_test). The call is recorded
     in this new object instead, which goes when the model built on it goes.
     """
-    return keras.Model(model.inputs, model.outputs, name=model.name)
+    return keras.Model(model.input, model.output, name=model.name)  # input/output: the model's own structure
 
 
 def _pool(activation, layer_name: str, poolings: tuple[str, ...]) -> list:
