@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from facerec import devices
+from facerec import devices, graph_memory
 from facerec.backbones import networks
 from facerec.features import FeatureTable
 from facerec.settings import TrainingSettings
@@ -45,11 +45,14 @@ def fit_head(pipeline, training: FeatureTable, validation: FeatureTable, num_cla
     head, model, batch_size = _build_fit(pipeline, training, num_classes, config)
     has_validation = len(validation) > 0
     tracker = _BestEpoch("val_loss" if has_validation else "loss", config.early_stopping_patience, notify, stop, config.epochs)
-    model.fit(
-        _dataset(training, batch_size, shuffle_seed=config.seed),
-        validation_data=_dataset(validation, VALIDATION_BATCH_SIZE) if has_validation else None,
-        epochs=config.epochs, shuffle=False, verbose=0, callbacks=[tracker],
-    )
+    try:
+        model.fit(
+            _dataset(training, batch_size, shuffle_seed=config.seed),
+            validation_data=_dataset(validation, VALIDATION_BATCH_SIZE) if has_validation else None,
+            epochs=config.epochs, shuffle=False, verbose=0, callbacks=[tracker],
+        )
+    finally:
+        graph_memory.release_all_reduce_gradients()
     return head, tracker.history
 
 
@@ -62,7 +65,11 @@ def refit_head(pipeline, table: FeatureTable, num_classes: int, epochs: int, con
     """
     head, model, batch_size = _build_fit(pipeline, table, num_classes, config)
     progress = _RefitProgress(epochs, len(np.unique(table.sample_rows)), notify, stop)
-    model.fit(_dataset(table, batch_size, shuffle_seed=config.seed), epochs=epochs, shuffle=False, verbose=0, callbacks=[progress])
+    try:
+        model.fit(_dataset(table, batch_size, shuffle_seed=config.seed), epochs=epochs, shuffle=False, verbose=0,
+                  callbacks=[progress])
+    finally:
+        graph_memory.release_all_reduce_gradients()
     return head
 
 

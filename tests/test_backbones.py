@@ -96,3 +96,28 @@ def test_a_shared_backbone_keeps_no_model_built_on_it(make_dataset, tmp_path):
     assert [reference() for reference in built] == [None, None]
     again = facerec.train(data, cache_dir=tmp_path / "cache", **{**FAST, "epochs": 2})
     assert again.pipeline is shared  # the same frozen network served both trainings
+
+
+def test_a_finished_training_keeps_no_traced_graph(make_dataset, tmp_path):
+    """Keras traces its train, validation and predict steps into graphs; TensorFlow's gradient
+    registry used to keep every traced train step (and all it captured) for the life of the process
+    (see facerec.graph_memory). Once the classifier is gone, none of its training's graphs may be."""
+    import gc
+    import weakref
+
+    from tensorflow.python.framework.func_graph import FuncGraph
+
+    def live_graphs() -> list[FuncGraph]:
+        return [thing for thing in gc.get_objects() if isinstance(thing, FuncGraph)]
+
+    data = make_dataset(per_label=4)
+    facerec.train(data, cache_dir=tmp_path / "cache", **{**FAST, "epochs": 2})  # process-wide caches warm up
+    gc.collect()
+    before = weakref.WeakSet(live_graphs())
+    classifier = facerec.train(data, cache_dir=tmp_path / "cache", **{**FAST, "epochs": 2, "refit": True})
+    classifier.predict(str(next(data.glob("red/*.png"))))
+    made = [weakref.ref(graph) for graph in live_graphs() if graph not in before]
+    assert made, "the training traced no graph: this test no longer sees what it guards"
+    del classifier
+    gc.collect()
+    assert [reference().name for reference in made if reference() is not None] == []
