@@ -2,7 +2,7 @@
 
 The app's example dataset (28 photos of 4 people) and a 54-photo dataset (4 people of
 ``five_celebrity_faces/train``), each trained with the app's defaults for face mode (the dlib
-backbone) and with VGG16 in face mode (the offline pretrained trunk at 224 pixels):
+backbone) and with VGG16 in face mode (the offline pretrained trunk at its face-mode size):
 
 * **cold**: a fresh interpreter on a fresh machine: an empty facerec cache (no feature cache, no
   network converted for the fast CPU path), nothing built yet, as the first visitor of a new

@@ -618,7 +618,7 @@ def summarise(arguments, people: People, log: RequestLog, memory: MemorySampler,
         f"settings: {arguments.clients} predicting visitors; {arguments.baseline_seconds:g} s predicting only, then "
         f"{arguments.seconds:g} s while 1 more visitor trains in rounds; then {arguments.live_visitors} live views for "
         f"{arguments.live_seconds:g} s while 1 trains; backbone {training_arguments(people.mode)[2]} (the app's default "
-        f"for this mode; VGG16 weights {weights}, {arguments.image_size} px); "
+        f"for this mode; VGG16 weights {weights}, {f'{arguments.image_size} px' if arguments.image_size else 'the default size'}); "
         f"request timeout {arguments.request_timeout:g} s; app ready {ready_seconds:.0f} s after launch",
         f"photos: {people.source}; each predicting visitor trained once (setup) on {PEOPLE_PER_PREDICTOR} people "
         f"({training_photos} photos) and asks about their test photos; each training round: a new visitor, "
@@ -645,7 +645,7 @@ def resolve_arguments(arguments) -> None:
     arguments.seconds = arguments.seconds or (15.0 if quick else 60.0)
     arguments.baseline_seconds = arguments.baseline_seconds if arguments.baseline_seconds is not None else (5.0 if quick else 30.0)
     arguments.weights = arguments.weights or ("none" if quick else "hed-bsds500")
-    arguments.image_size = arguments.image_size or (32 if quick else 224)
+    arguments.image_size = arguments.image_size or (32 if quick else None)  # None: the app's default
     arguments.live_visitors = min(arguments.clients, arguments.live_visitors if arguments.live_visitors is not None else (2 if quick else 4))
     arguments.live_seconds = arguments.live_seconds or (15.0 if quick else 60.0)
 
@@ -659,7 +659,7 @@ def parse_arguments():
                          help="length of the predicting-only phase before it, 0 to skip (default 30; 5 with --quick)")
     options.add_argument("--weights", default=None,
                          help="FACEREC_WEIGHTS for the app (default hed-bsds500, the offline pretrained trunk; none with --quick)")
-    options.add_argument("--image-size", type=int, default=None, help="FACEREC_IMAGE_SIZE (default 224; 32 with --quick)")
+    options.add_argument("--image-size", type=int, default=None, help="FACEREC_IMAGE_SIZE (default: the app's; 32 with --quick)")
     options.add_argument("--live-visitors", type=int, default=None,
                          help="predicting visitors who then stream their live view at once, 0 to skip (default 4; 2 with --quick)")
     options.add_argument("--live-seconds", type=float, default=None,
@@ -767,8 +767,8 @@ def main() -> int:
     arguments = parse_arguments()
     machine = harness.machine_info()
     print(f"load average at start: {harness.load_average()}", flush=True)
-    settings = {"FACEREC_WEIGHTS": arguments.weights, "FACEREC_IMAGE_SIZE": str(arguments.image_size),
-                "FACEREC_SESSION_GRACE": str(arguments.session_grace)}
+    settings = {"FACEREC_WEIGHTS": arguments.weights, "FACEREC_SESSION_GRACE": str(arguments.session_grace),
+                **({"FACEREC_IMAGE_SIZE": str(arguments.image_size)} if arguments.image_size else {})}
     with harness.scratch_folder("load") as scratch:
         people = orl_people() or generated_people(scratch, max(PEOPLE_PER_TRAINING_ROUND + 2, 2 * arguments.clients))
         app = AppProcess(settings, scratch)

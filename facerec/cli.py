@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="auto (default: dlib in face mode, vgg16 with --no-faces), dlib (face specialist), vgg16, mobilenet")
     train.add_argument("--weights", default=DEFAULTS["weights"], help="auto, imagenet, hed-bsds500, none, or a weights file")
     train.add_argument("--no-faces", dest="faces", action="store_false", help="classify whole images (not faces)")
-    train.add_argument("--image-size", type=int, default=DEFAULTS["image_size"])
+    train.add_argument("--image-size", type=int, default=DEFAULTS["image_size"],
+                       help="input side in pixels (default: the backbone's for the mode; VGG16: 160 for faces, 224 otherwise)")
     train.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     train.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     train.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])

@@ -23,7 +23,7 @@ class TrainingSettings:
 
     backbone: str = backbones.AUTO
     weights: str | None = AUTO
-    image_size: int = 224
+    image_size: int | None = None  # None: the backbone's default for the mode (Backbone.default_image_size).
     faces: bool = True
     face_margin: float = DEFAULT_FACE_MARGIN
     align_faces: bool = True
@@ -53,6 +53,8 @@ class TrainingSettings:
         backbone = backbones.get_backbone(self.backbone)  # Raises ValueError for an unknown name.
         if self.test_time_flip is None:
             object.__setattr__(self, "test_time_flip", backbone.test_time_flip)
+        if self.image_size is None:
+            object.__setattr__(self, "image_size", backbone.default_image_size(self.faces))
         _check(self.faces or not backbone.faces_only,
                f"the {backbone.title} backbone recognises faces only; use face mode (faces=True) or backbone='vgg16'")
         _check(self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}")

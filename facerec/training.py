@@ -60,7 +60,8 @@ def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None =
             objects, pets and scenes) or ``"mobilenet"``.
         weights: ``"auto"`` (ImageNet, else the offline VGG16 trunk), ``"imagenet"``,
             ``"hed-bsds500"``, ``None`` (untrained, tests only) or a weights file.
-        image_size: input side in pixels (default 224).
+        image_size: input side in pixels (default: the backbone's for the mode, see
+            ``Backbone.default_image_size``: VGG16 160 for faces, 224 for whole images).
         faces: face mode: find, align and crop faces (default True); False for general images.
         face_margin, align_faces: how faces are cropped.
         trainable_layers: fine-tune this many top layers of the backbone (default 0).

@@ -164,6 +164,17 @@ def test_bad_states_give_plain_messages(make_dataset, tmp_path):
         facerec.train(make_dataset(folder="ok2"), **{**FAST, "backbone": "resnet"})
 
 
+def test_the_input_size_defaults_to_the_backbones_for_the_mode():
+    """VGG16 reads faces at 160 px (half the frozen pass of 224, bench/results/accuracy_variants.md)
+    and whole images at 224; a size the user sets is kept, for either mode."""
+    from facerec.settings import TrainingSettings
+
+    assert TrainingSettings(backbone="vgg16", faces=True).image_size == 160
+    assert TrainingSettings(backbone="vgg16", faces=False).image_size == 224
+    assert TrainingSettings(backbone="vgg16", faces=True, image_size=224).image_size == 224
+    assert TrainingSettings(backbone="mobilenet", faces=True).image_size == 224
+
+
 def test_face_mode_reports_images_without_faces(make_dataset, tmp_path):
     data = make_dataset(per_label=3)
     with pytest.raises(ValueError, match="no usable training image left for .*turn face mode off"):

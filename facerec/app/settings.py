@@ -3,7 +3,8 @@
     FACEREC_WEIGHTS          backbone weights: auto (default: ImageNet, else the offline VGG16
                              trunk), imagenet, hed-bsds500, a weights file, or none (untrained:
                              for tests and quick offline demos only)
-    FACEREC_IMAGE_SIZE       backbone input size in pixels (default 224; 32 for quick tests)
+    FACEREC_IMAGE_SIZE       backbone input size in pixels (default: the backbone's for the mode, VGG16 160
+                             for faces and 224 for whole images; 32 for quick tests)
     FACEREC_APP_DATA         where session workspaces live (default: a private temporary folder)
     FACEREC_SESSION_TIMEOUT  minutes without activity before a session's data is deleted (default 180)
     FACEREC_SESSION_GRACE    seconds a closed page's data is kept, in case it reconnects (default 120)
@@ -20,7 +21,6 @@ import os
 from pathlib import Path
 
 from facerec.backbones.applications import AUTO
-from facerec.settings import TrainingSettings
 
 DEFAULT_SESSION_TIMEOUT_MINUTES = 180.0
 # A page that loses its connection for a moment (a phone changing networks) comes back within this.
@@ -43,7 +43,7 @@ class AppConfig:
     """
 
     weights: str | None
-    image_size: int
+    image_size: int | None  # None: each backbone's default for the mode (FACEREC_IMAGE_SIZE overrides)
     data_dir: Path | None
     session_timeout_minutes: float
     session_grace_seconds: float
@@ -58,7 +58,7 @@ class AppConfig:
         space = on_space(environ)
         return cls(
             weights=None if weights.lower() == "none" else weights,
-            image_size=int(environ.get("FACEREC_IMAGE_SIZE", TrainingSettings.image_size)),
+            image_size=int(environ["FACEREC_IMAGE_SIZE"]) if environ.get("FACEREC_IMAGE_SIZE", "").strip() else None,
             data_dir=Path(data_dir) if data_dir else None,
             session_timeout_minutes=float(environ.get("FACEREC_SESSION_TIMEOUT", DEFAULT_SESSION_TIMEOUT_MINUTES)),
             session_grace_seconds=float(environ.get("FACEREC_SESSION_GRACE", DEFAULT_SESSION_GRACE_SECONDS)),

@@ -93,8 +93,8 @@ class TrainTab:
         self.model_views = model_views
         self.outputs = [self.status, self.loss_plot, self.accuracy_plot, self.results, self.per_class, self.confusion,
                         self.live_box, *model_views.components]
-        gr.on([demo.load, self.backbone.change], self.describe_backbone, self.backbone, self.weights_note,
-              api_name="describe_backbone")
+        gr.on([demo.load, self.backbone.change, self.mode.change], self.describe_backbone, [self.backbone, self.mode],
+              self.weights_note, api_name="describe_backbone")
         self.mode.change(recommended_backbone, self.mode, self.backbone, api_name="recommended_backbone",
                          show_progress="hidden")
         training = self.train_button.click(self.train, self.inputs, self.outputs, api_name="train", validator=self.check,
@@ -108,11 +108,12 @@ class TrainTab:
 
     # Handlers ----------------------------------------------------------------------------------
 
-    def describe_backbone(self, backbone: str) -> str:
+    def describe_backbone(self, backbone: str, mode: str) -> str:
         """Which weights the backbone starts from, and what trains."""
         entry = backbones.get_backbone(backbone)
+        image_size = self.context.config.image_size or entry.default_image_size(mode == FACES)
         try:
-            weights = entry.pipeline_class().describe_weights(backbone, self._weights(entry), self.context.config.image_size)
+            weights = entry.pipeline_class().describe_weights(backbone, self._weights(entry), image_size)
         except ValueError as error:
             weights = f"not available: {error}"
         return f"**Weights:** {weights}  \n**Trains on:** {devices.describe_device()}"

@@ -17,6 +17,7 @@ import importlib.util
 
 AUTO = "auto"  # training setting: the recommended backbone for the mode (see default_backbone)
 VGG16, MOBILENET, DLIB = "vgg16", "mobilenet", "dlib"
+DEFAULT_IMAGE_SIZE = 224  # keras.applications' input side, which their ImageNet weights were trained at
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Backbone:
         keras_weights: its weights are chosen like keras.applications' (ImageNet, a file, ...).
         test_time_flip: the default of averaging each prediction with the mirrored face's (it
             doubles the backbone's work per face).
+        face_image_size: the default input side in face mode (whole images: ``DEFAULT_IMAGE_SIZE``).
     """
 
     name: str
@@ -43,6 +45,11 @@ class Backbone:
     takes_images: bool = True
     keras_weights: bool = True
     test_time_flip: bool = True
+    face_image_size: int = DEFAULT_IMAGE_SIZE
+
+    def default_image_size(self, faces: bool) -> int:
+        """The input side a training uses when its settings leave ``image_size`` unset."""
+        return self.face_image_size if faces else DEFAULT_IMAGE_SIZE
 
     def pipeline_class(self):
         """The pipeline class (imports the backbone's module, and so TensorFlow)."""
@@ -62,7 +69,11 @@ BACKBONES: dict[str, Backbone] = {
     VGG16: Backbone(
         VGG16, "VGG16",
         "The classic transfer-learning network: for objects, pets and scenes (ImageNet weights where they download).",
-        "facerec.backbones.keras:KerasPipeline"),
+        # Faces at 160 px: half the frozen pass's work (every photo, every live face) for a
+        # validation accuracy within the seeds' spread of 224's (-2.2 and -1.0 points on
+        # five_celebrity_faces and ORL); whole images keep 224, which lost 2.5 points at 160
+        # (bench/results/accuracy_variants.md, issue 11).
+        "facerec.backbones.keras:KerasPipeline", face_image_size=160),
     MOBILENET: Backbone(
         MOBILENET, "MobileNet",
         "A small, fast network for objects and scenes; needs ImageNet weights (a network connection once).",
