@@ -94,11 +94,12 @@ class Benchmark:
             data = harness.copy_images(training_files, scratch / "data")
             test = harness.copy_images(test_files, scratch / "test")
             evaluation_cache = scratch / "evaluation-cache"
-            settings = dict(epochs=arguments.epochs, faces=faces, image_size=arguments.image_size)
+            # facerec at its default input size for the mode unless --image-size sets one for both.
+            settings = dict(epochs=arguments.epochs, faces=faces, **({"image_size": arguments.image_size} if arguments.image_size else {}))
 
             print(f"[{name}] classic recipe, {arguments.epochs} epochs", flush=True)
             with harness.Stopwatch() as classic_watch:
-                baseline = classic.train(data, epochs=arguments.epochs, image_size=arguments.image_size)
+                baseline = classic.train(data, epochs=arguments.epochs, image_size=arguments.image_size or classic.IMAGE_SIZE)
             baseline_test = classic.evaluate(baseline, test)
             load = f"{classic_watch.load:.2f}"
             self.timing.add(name, "off (whole image)", image_count, "classic Keras fit loop (augmentation layers)", "–",
@@ -117,7 +118,7 @@ class Benchmark:
                 cache = scratch / f"cache-{index}"
                 run_settings = {**settings, **extra_settings, "backbone": backbone}
                 if not backbones.get_backbone(backbone).keras_weights:
-                    run_settings.pop("image_size")
+                    run_settings.pop("image_size", None)
                 cold_start()
                 classifier, watch = train_ours(data, cache, **run_settings)
                 report = classifier.evaluate(test, cache_dir=evaluation_cache)
@@ -207,7 +208,8 @@ def main() -> int:
     options = harness.parser(__doc__.split("\n\n")[0])
     options.add_argument("--epochs", type=int, default=10)
     options.add_argument("--new-images", type=int, default=10, help="images added before retraining (default 10)")
-    options.add_argument("--image-size", type=int, default=224)
+    options.add_argument("--image-size", type=int, default=None,
+                         help="input side for both recipes (default: the classic recipe's 224, facerec's default for the mode)")
     options.add_argument("--labels", type=int, help="use only the first N labels of each dataset (default: all)")
     options.add_argument("--per-label", type=int, help="use only N training images per label (default: all)")
     options.add_argument("--test-per-label", type=int, help="score on only N test images per label (default: all)")
