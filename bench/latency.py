@@ -46,7 +46,9 @@ FRAME_WIDTH, FRAME_HEIGHT = 640, 480
 LIVE_WIDTH = 480  # what the page sends (facerec.app.live.FRAME_WIDTH)
 LIVE_SECONDS = 12.0
 TARGETS = {"dlib": "<= the baseline's p50", "vgg16": "<= 350 ms"}
-# name -> (backbone or "baseline", test-time flip, environment)
+# The models the configurations use: facerec.train's settings (the rest are its defaults).
+MODELS = {"dlib": {"backbone": "dlib"}, "vgg16": {"backbone": "vgg16"}, "vgg16-224": {"backbone": "vgg16", "image_size": 224}}
+# name -> (model, or "baseline", test-time flip, environment)
 CONFIGURATIONS = {
     "baseline": ("baseline", False, {}),
     "dlib": ("dlib", True, {}),
@@ -54,7 +56,13 @@ CONFIGURATIONS = {
     "dlib-in-process": ("dlib", True, {"FACEREC_DLIB_WORKERS": "0"}),
     "vgg16": ("vgg16", True, {}),
     "vgg16-no-flip": ("vgg16", False, {}),
+    "vgg16-224": ("vgg16-224", True, {}),
 }
+
+
+def backbone_of(configuration: str) -> str:
+    model = CONFIGURATIONS[configuration][0]
+    return MODELS[model]["backbone"] if model in MODELS else model
 
 
 def process_cpu() -> float:
@@ -155,7 +163,7 @@ def live_cost(classifier, faces: int, seconds: float) -> dict:
 
 def measure(configuration: str, model_folder: str, repeats: int, quick: bool) -> dict:
     """One configuration's numbers (in its own interpreter), as JSON-ready values."""
-    backbone, flip, _ = CONFIGURATIONS[configuration]
+    backbone, flip = backbone_of(configuration), CONFIGURATIONS[configuration][1]
     paths = photos(quick)
     frames = [webcam_frame(load_rgb(path)) for path in paths]
     if backbone == "baseline":
@@ -244,10 +252,10 @@ def train_models(arguments: argparse.Namespace, scratch: Path) -> dict[str, Path
     if arguments.quick:
         training = harness.copy_images(harness.subset(harness.image_files(training), labels=2, per_label=4), scratch / "train")
     folders = {}
-    for backbone in ("dlib", "vgg16"):
-        print(f"training a {backbone} model on {training}", flush=True)
-        classifier = facerec.train(training, cache_dir=arguments.cache_dir or scratch / "cache", backbone=backbone)
-        folders[backbone] = classifier.save(scratch / f"model-{backbone}")
+    for model in sorted({CONFIGURATIONS[name][0] for name in arguments.configurations} & set(MODELS)):
+        print(f"training the {model} model on {training}", flush=True)
+        classifier = facerec.train(training, cache_dir=arguments.cache_dir or scratch / "cache", **MODELS[model])
+        folders[model] = classifier.save(scratch / f"model-{model}")
     return folders
 
 
@@ -264,7 +272,7 @@ def tables_of(results: dict[str, dict], repeats: int) -> tuple[list[harness.Tabl
     baseline_frame = milliseconds(results["baseline"]["frame"][0], 50) if "baseline" in results else float("nan")
     summary = []
     for name, result in results.items():
-        backbone = CONFIGURATIONS[name][0]
+        backbone = backbone_of(name)
         photo, frame = result["photo"], result["frame"]
         recognize.add(name, result["runtime"], milliseconds(photo[0], 50), milliseconds(photo[0], 95), milliseconds(photo[1], 50),
                       milliseconds(frame[0], 50), milliseconds(frame[0], 95), milliseconds(frame[1], 50),
@@ -286,6 +294,7 @@ def tables_of(results: dict[str, dict], repeats: int) -> tuple[list[harness.Tabl
         "descriptor). dlib / vgg16: facerec's Classifier.recognize() from the file (or frame) to the named boxes: decode, "
         "BlazeFace (MTCNN where it finds none), crop or chip, the backbone over the face (and its mirror with test-time "
         "flip), the head, the distance rule.",
+        "vgg16: faces at its default input, 160 px; vgg16-224: at 224 px (the default before issue 11's change). "
         "-no-flip: the same model with config.test_time_flip = False (one view per face); -in-process: "
         "FACEREC_DLIB_WORKERS=0 (dlib's network in the calling process, as before facerec.dlib_workers).",
         "Test accuracy: the 25 photos of five_celebrity_faces/test, closed set (facerec: Classifier.evaluate with the "
@@ -322,9 +331,9 @@ def main() -> int:
         os.environ["FACEREC_CACHE"] = str(scratch / "facerec-cache")  # the converted fast path, for the measuring interpreters
         models = train_models(arguments, scratch)
         for name in arguments.configurations:
-            backbone, _, environment = CONFIGURATIONS[name]
+            model, _, environment = CONFIGURATIONS[name]
             print(f"measuring {name}", flush=True)
-            forwarded = ["--measure", name, str(models.get(backbone, "-")), "--repeats", str(arguments.repeats)]
+            forwarded = ["--measure", name, str(models.get(model, "-")), "--repeats", str(arguments.repeats)]
             results[name] = harness.run_json("bench.latency", forwarded + (["--quick"] if arguments.quick else []),
                                              environment=environment)
     tables, summary = tables_of(results, arguments.repeats)
