@@ -45,14 +45,9 @@ def fit_head(pipeline, training: FeatureTable, validation: FeatureTable, num_cla
     head, model, batch_size = _build_fit(pipeline, training, num_classes, config)
     has_validation = len(validation) > 0
     tracker = _BestEpoch("val_loss" if has_validation else "loss", config.early_stopping_patience, notify, stop, config.epochs)
-    try:
-        model.fit(
-            _dataset(training, batch_size, shuffle_seed=config.seed),
-            validation_data=_dataset(validation, VALIDATION_BATCH_SIZE) if has_validation else None,
-            epochs=config.epochs, shuffle=False, verbose=0, callbacks=[tracker],
-        )
-    finally:
-        graph_memory.release_all_reduce_gradients()
+    _fit(model, _dataset(training, batch_size, shuffle_seed=config.seed),
+         validation_data=_dataset(validation, VALIDATION_BATCH_SIZE) if has_validation else None,
+         epochs=config.epochs, callbacks=[tracker])
     return head, tracker.history
 
 
@@ -65,12 +60,17 @@ def refit_head(pipeline, table: FeatureTable, num_classes: int, epochs: int, con
     """
     head, model, batch_size = _build_fit(pipeline, table, num_classes, config)
     progress = _RefitProgress(epochs, len(np.unique(table.sample_rows)), notify, stop)
+    _fit(model, _dataset(table, batch_size, shuffle_seed=config.seed), epochs=epochs, callbacks=[progress])
+    return head
+
+
+def _fit(model: keras.Model, dataset: tf.data.Dataset, **options) -> None:
+    """``model.fit`` (silent, the dataset already shuffled), then let go of what TensorFlow keeps of
+    its traced steps (see :mod:`facerec.graph_memory`), however the fit ends."""
     try:
-        model.fit(_dataset(table, batch_size, shuffle_seed=config.seed), epochs=epochs, shuffle=False, verbose=0,
-                  callbacks=[progress])
+        model.fit(dataset, shuffle=False, verbose=0, **options)
     finally:
         graph_memory.release_all_reduce_gradients()
-    return head
 
 
 def _build_fit(pipeline, training: FeatureTable, num_classes: int, config: TrainingSettings):

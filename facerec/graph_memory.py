@@ -15,11 +15,8 @@ are not asked for either). Registrations of any other custom gradient are left a
 
 from __future__ import annotations
 
-import threading
-
 _ALL_REDUCE_GRADIENT = "ReplicaContextBase.all_reduce.<locals>.grad_wrapper.<locals>.<lambda>"
 _CUSTOM_GRADIENT_PREFIX = "CustomGradient-"
-_lock = threading.Lock()
 
 
 def release_all_reduce_gradients() -> int:
@@ -29,11 +26,10 @@ def release_all_reduce_gradients() -> int:
     registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
     if not isinstance(registry, dict):  # a TensorFlow without this registry: nothing to release
         return 0
-    with _lock:
-        names = [name for name, entry in list(registry.items())
-                 if name.startswith(_CUSTOM_GRADIENT_PREFIX) and _is_all_reduce_gradient(entry.get("type"))]
-        for name in names:
-            registry.pop(name, None)
+    names = [name for name, entry in list(registry.items())  # a copy: other threads register meanwhile
+             if name.startswith(_CUSTOM_GRADIENT_PREFIX) and _is_all_reduce_gradient(entry.get("type"))]
+    for name in names:
+        registry.pop(name, None)  # None: a concurrent release may have dropped it already
     return len(names)
 
 
