@@ -4,8 +4,10 @@ For each backbone: the real app (``python app.py``, a temporary ``FACEREC_CACHE`
 is started; for each face count, headless Chromium opens it with a fake camera playing a 640x480
 MJPEG of real faces (``five_celebrity_faces/test`` photos of one or three of its people, drifting
 a little, so the tracker and the detector have work), a small model of the five people is trained
-through the API *in the page's own session* (``gradio_client`` with the page's session hash:
-8 ``train/`` photos per person, the app's default settings for the backbone), the server is left
+through the page, as a visitor does (a zip of 8 ``train/`` photos per person imported on "Collect
+photos", the backbone picked and "Train model" pressed with the app's other defaults; a
+``gradio_client`` sharing the page's session could lose its answers to the page's own event
+stream, and hung there once), the server is left
 to settle (the fast-path conversion the app runs after a first VGG16 training), and the page's
 live view (the "Try it" tab) is switched on. Over ``--seconds`` the script counts what the page
 rendered, from ``window.facerec.liveStats`` (kept by ``facerec/app/live.js``):
@@ -24,12 +26,11 @@ rendered, from ``window.facerec.liveStats`` (kept by ``facerec/app/live.js``):
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -37,7 +38,7 @@ import numpy as np
 
 from bench import harness
 from bench.live_transport import CHROMIUM, CHROMIUM_ARGS
-from bench.load_test import AppProcess, cpu_seconds, new_visitor, training_arguments
+from bench.load_test import AppProcess, cpu_seconds
 
 ROWS = ("dlib:1", "dlib:3", "vgg16:1", "vgg16:3")
 PEOPLE = ("ben_afflek", "madonna", "elton_john", "jerry_seinfeld", "mindy_kaling")
@@ -101,39 +102,39 @@ def write_camera(path: Path, faces: int) -> Path:
 # The app, a page, a model --------------------------------------------------------------------------
 
 def open_page(browser, url: str):
-    """A new visitor's page, and its Gradio session hash (read from its first queue request)."""
+    """A new visitor's page, once its script is ready (it holds a live-view token)."""
     context = browser.new_context(permissions=["camera"], viewport={"width": 1360, "height": 1000})
     page = context.new_page()
-    hashes: list[str] = []
-
-    def note_session(request) -> None:
-        if request.method == "POST" and "/queue/join" in request.url:
-            with contextlib.suppress(Exception):
-                hashes.append(json.loads(request.post_data or "{}")["session_hash"])
-
-    page.on("request", note_session)
     page.goto(url)
     page.get_by_role("tab", name="1 · Collect photos").wait_for(timeout=TIMEOUT * 1000)
     page.wait_for_function("() => !!(window.facerec && window.facerec.liveToken)", timeout=TIMEOUT * 1000)
-    if not hashes:
-        raise RuntimeError("the page sent no queue request: its session hash is unknown")
-    return page, hashes[0]
+    return page
 
 
-def train_in_session(url: str, session_hash: str, backbone: str) -> float:
-    """Upload the training photos and train, as the page's own session; returns the training's seconds."""
-    from gradio_client import handle_file
-
-    client = new_visitor(url)
-    client.session_hash = session_hash  # the page's workspace, not a new one
+def training_zip(path: Path) -> Path:
+    """A zip laid out as the Collect tab imports it: ``<person>/<photo>``, 8 train/ photos per person."""
     train = harness.image_files(harness.dataset("five_celebrity_faces") / "train")
-    for person in PEOPLE:
-        photos = train[person][:TRAINING_PHOTOS]
-        client.submit([handle_file(str(path)) for path in photos], person, "faces", api_name="/add_photos").result(timeout=TIMEOUT)
-    arguments = training_arguments("faces")
-    arguments[2] = backbone
+    with zipfile.ZipFile(path, "w") as archive:
+        for person in PEOPLE:
+            for photo in train[person][:TRAINING_PHOTOS]:
+                archive.write(photo, f"{person}/{photo.name}")
+    return path
+
+
+def train_in_page(page, backbone: str, scratch: Path) -> float:
+    """Import the training photos and train with ``backbone``, through the page; returns the training's seconds."""
+    from playwright.sync_api import expect
+
+    from facerec import backbones
+
+    page.get_by_text("Import a zip, or download the dataset").click()
+    page.locator("#import-archive input[type=file]").set_input_files(str(training_zip(scratch / "people.zip")))
+    expect(page.locator(".card-title h3")).to_have_count(len(PEOPLE), timeout=TIMEOUT * 1000)
+    page.get_by_role("tab", name="2 · Train").click()
+    page.get_by_role("radio", name=backbones.BACKBONES[backbone].title, exact=True).check()
     started = time.perf_counter()
-    client.submit(*arguments, api_name="/train").result(timeout=TIMEOUT)
+    page.get_by_role("button", name="🚀 Train model").click()
+    expect(page.locator("#train-status")).to_contain_text("Trained in", timeout=TIMEOUT * 1000)
     return time.perf_counter() - started
 
 
@@ -161,8 +162,8 @@ def measure_row(app: AppProcess, playwright, backbone: str, faces: int, seconds:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera}"])
     try:
-        page, session = open_page(browser, app.url)
-        training_seconds = train_in_session(app.url, session, backbone)
+        page = open_page(browser, app.url)
+        training_seconds = train_in_page(page, backbone, scratch)
         settled = settle(app.pid)
         page.get_by_role("tab", name="3 · Try it").click()
         page.get_by_role("tab", name="Live webcam").click()
@@ -262,9 +263,9 @@ def main() -> int:
         print(f"screenshots and app logs kept in {scratch}", flush=True)
         shutil.rmtree(scratch / "cache", ignore_errors=True)
     table.notes += [
-        f"Model: {TRAINING_PHOTOS} train/ photos of each of the five people of five_celebrity_faces, trained through the API "
-        "(gradio_client in the page's session) with the app's default settings for the backbone (a new page and training "
-        "per row); the camera shows test/ photos of " + ", ".join(PEOPLE[:3]) + " (1 face: the first).",
+        f"Model: {TRAINING_PHOTOS} train/ photos of each of the five people of five_celebrity_faces, trained through the page "
+        "(a zip imported on Collect photos, the backbone picked, Train model pressed: the app's default settings for the "
+        "backbone; a new page and training per row); the camera shows test/ photos of " + ", ".join(PEOPLE[:3]) + " (1 face: the first).",
         "Results/s: answers the page drew on its overlay per second of the window; latency: from the camera frame's capture "
         "time (requestVideoFrameCallback) to the animation frame that painted its boxes (window.facerec.liveStats).",
         "Faces shown: of every box drawn in the window, the share with a person's name, 'unknown' (below the model's "

@@ -76,7 +76,8 @@ class CollectTab:
         if EXAMPLE_DATASET.is_dir():
             self.example_button = gr.Button("👥 Load the example faces: 28 photos of 4 people", elem_id="load-example")
         with gr.Accordion("Import a zip, or download the dataset", open=False):
-            self.archive = gr.File(label="A .zip with one folder per label", file_types=[".zip"], height=130)
+            self.archive = gr.File(label="A .zip with one folder per label", file_types=[".zip"], height=130,
+                                   elem_id="import-archive")
             gr.Markdown("Layout: `alice/1.jpg`, `alice/2.jpg`, `bob/1.jpg`… (what **Download** makes).", elem_classes="hint")
             self.export_button = gr.Button("⬇ Download the dataset (.zip)", size="sm")
             self.dataset_file = gr.File(label="Dataset zip", visible=False)
