@@ -96,6 +96,8 @@ VARIANTS = [
             reference=AT_224),
     Variant("chosen recipe at 224 px, learning_rate=3e-4", {"image_size": 224, "learning_rate": 3e-4}, from_chosen=True,
             reference=AT_224),
+    # The mirror view at the defaults (faces at 160 px): it doubles the frozen pass per photo and per recognition.
+    Variant("chosen recipe, test_time_flip=False", {"test_time_flip": False}, from_chosen=True),
 ]
 CASES = {"five_celebrity_faces": True, "orl_att_faces": True, "dogs_vs_cats_small": False}
 
@@ -156,6 +158,9 @@ def run_variant(variant: Variant, faces: bool, splits, seeds, cache: Path, quick
         accuracies.append(classifier.evaluate(held_out, cache_dir=cache)["accuracy"])
         epochs.append(len(classifier.report["history"]))
     return {"validation": accuracies, "epochs_run": epochs, "seconds": seconds, "settings": _jsonable(settings)}
+
+
+TEST_KEYS = ("test", "test_no_face", "test_count", "trained_on", "test_train_seconds", "test_epochs")
 
 
 def run_test(variant: Variant, faces: bool, root: Path, cache: Path, quick: dict) -> dict:
@@ -348,7 +353,10 @@ def main() -> int:
                     row.update(run_test(variant, faces, root, cache, quick))
                 row.update(load=harness.load_average().split("/")[0], date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
                 results = load_results(store)  # re-read: another run may have added its datasets meanwhile
-                results.setdefault(dataset_name, {})[variant.name] = row
+                previous = results.setdefault(dataset_name, {}).get(variant.name, {})
+                if "test" not in row and "test" in previous and previous.get("settings") == row["settings"]:
+                    row.update({key: previous[key] for key in TEST_KEYS if key in previous})  # same recipe: still its test
+                results[dataset_name][variant.name] = row
                 write(results, store, machine, arguments, started)
     return 0
 
