@@ -295,8 +295,10 @@ def tables_of(results: dict[str, dict], repeats: int) -> tuple[list[harness.Tabl
         "BlazeFace (MTCNN where it finds none), crop or chip, the backbone over the face (and its mirror with test-time "
         "flip), the head, the distance rule.",
         "vgg16: faces at its default input, 160 px; vgg16-224: at 224 px (the default before issue 11's change). "
-        "-no-flip: the same model with config.test_time_flip = False (one view per face); -in-process: "
-        "FACEREC_DLIB_WORKERS=0 (dlib's network in the calling process, as before facerec.dlib_workers).",
+        "dlib, dlib-in-process, vgg16, vgg16-224: with the mirror (config.test_time_flip = True, two views per face; "
+        "VGG16's default); -no-flip: the same model with config.test_time_flip = False (one view per face; dlib's "
+        "default, so dlib-no-flip is what the app runs); -in-process: FACEREC_DLIB_WORKERS=0 (dlib's network in the "
+        "calling process, as before facerec.dlib_workers).",
         "Test accuracy: the 25 photos of five_celebrity_faces/test, closed set (facerec: Classifier.evaluate with the "
         "configuration's test-time flip; baseline: the closest person's mean encoding).",
         "CPU ms: the process's and its children's (the dlib workers') CPU time per call. On a shared machine the wall "
