@@ -454,16 +454,14 @@ def test_a_closed_session_leaves_no_workspace_model_or_live_view_behind(facerec_
     assert set(facerec_app.workspace_folders()) - folders_before == set()
     # A session's last references go with the work still finishing for it (a recognition of the
     # live view's background worker, the handler that ended it): wait for that, with a ceiling.
-    deadline = time.monotonic() + 60
-    while True:
+    def living() -> list:
         gc.collect()
-        remaining = [reference() for reference in followed if reference() is not None]
-        if not remaining or time.monotonic() > deadline:
-            break
-        del remaining
+        return [reference for reference in followed if reference() is not None]
+
+    deadline = time.monotonic() + 60
+    while living() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert remaining == []
-    del remaining
+    assert living() == []
     after = alive()
     assert all(after[name] <= before[name] for name in before), (before, after)
     sessions = {visitor.session_hash for visitor in visitors}  # and Gradio's own state of them is gone too
