@@ -160,9 +160,6 @@ def run_variant(variant: Variant, faces: bool, splits, seeds, cache: Path, quick
     return {"validation": accuracies, "epochs_run": epochs, "seconds": seconds, "settings": _jsonable(settings)}
 
 
-TEST_KEYS = ("test", "test_no_face", "test_count", "trained_on", "test_train_seconds", "test_epochs")
-
-
 def run_test(variant: Variant, faces: bool, root: Path, cache: Path, quick: dict) -> dict:
     """Train on all of ``train/`` (seed 1337) and score on ``test/``."""
     settings = {**BASELINE, **variant.settings, **quick, "faces": faces, "backbone": register_backbone(variant.pooling)}
@@ -355,7 +352,7 @@ def main() -> int:
                 results = load_results(store)  # re-read: another run may have added its datasets meanwhile
                 previous = results.setdefault(dataset_name, {}).get(variant.name, {})
                 if "test" not in row and "test" in previous and previous.get("settings") == row["settings"]:
-                    row.update({key: previous[key] for key in TEST_KEYS if key in previous})  # same recipe: still its test
+                    row.update({key: value for key, value in previous.items() if key not in row})  # same recipe: its test
                 results[dataset_name][variant.name] = row
                 write(results, store, machine, arguments, started)
     return 0
