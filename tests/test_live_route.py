@@ -99,9 +99,14 @@ def test_a_made_up_or_revoked_token_is_refused(facerec_app, visitors):
 
 def test_frames_sent_faster_than_answered_are_dropped_not_queued(facerec_app, visitors):
     widths = [64 + 4 * index for index in range(15)]  # each frame tells its answer by its width
+    frames = [jpeg("red", width=width, seed=index) for index, width in enumerate(widths)]
+    workspace = facerec_app.workspaces.find(visitors[0].client.session_hash)
     with websockets.connect(socket_url(facerec_app, visitors[0].token)) as socket:
-        for index, width in enumerate(widths):
-            socket.send(jpeg("red", width=width, seed=index))  # without waiting: a page that misbehaves
+        # Holding the workspace (as a model swap does) keeps the first frame's answer busy until every
+        # frame is sent: a 32-pixel model otherwise answers each one before the next arrives.
+        with workspace._lock:
+            for frame in frames:
+                socket.send(frame)  # without waiting: a page that misbehaves
         answers = []
         while not answers or answers[-1]["width"] != widths[-1]:
             answers.append(json.loads(socket.recv(timeout=120)))
