@@ -23,7 +23,7 @@ from pathlib import Path
 
 from facerec.config import UNKNOWN
 from facerec.quiet import import_tensorflow_quietly
-from facerec.settings import HEADS, OPTIMIZERS, TrainingSettings
+from facerec.settings import EARLY_STOPPING_METRICS, HEADS, OPTIMIZERS, TrainingSettings
 
 DEFAULT_DATA = "facerec-data"
 # The defaults of every training option, from the one place that defines them.
@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--validation-split", type=float, default=DEFAULTS["validation_split"])
     train.add_argument("--early-stopping-patience", type=int, default=DEFAULTS["early_stopping_patience"],
                        help="epochs without improvement before stopping")
+    train.add_argument("--early-stopping-metric", default=DEFAULTS["early_stopping_metric"], choices=EARLY_STOPPING_METRICS,
+                       help="the validation score that chooses the epoch kept")
     train.add_argument("--cache", type=Path, default=None, help="feature cache folder")
     train.set_defaults(run=_train, needs_tensorflow=True)
 
@@ -176,7 +178,7 @@ def _train(arguments) -> int:
         faces=arguments.faces, image_size=arguments.image_size, epochs=arguments.epochs, batch_size=arguments.batch_size,
         learning_rate=arguments.learning_rate, optimizer=arguments.optimizer, head=arguments.head, augment=arguments.augment,
         trainable_layers=arguments.trainable_layers, validation_split=arguments.validation_split,
-        early_stopping_patience=arguments.early_stopping_patience,
+        early_stopping_patience=arguments.early_stopping_patience, early_stopping_metric=arguments.early_stopping_metric,
     )
     try:
         classifier = train(arguments.data, settings, cache_dir=arguments.cache, on_update=on_update)

@@ -44,7 +44,8 @@ def fit_head(pipeline, training: FeatureTable, validation: FeatureTable, num_cla
     """The head trained on ``training``, early-stopped on ``validation`` (best epoch's weights kept)."""
     head, model, batch_size = _build_fit(pipeline, training, num_classes, config)
     has_validation = len(validation) > 0
-    tracker = _BestEpoch("val_loss" if has_validation else "loss", config.early_stopping_patience, notify, stop, config.epochs)
+    tracker = _BestEpoch(monitored(config.early_stopping_metric, has_validation), config.early_stopping_patience, notify, stop,
+                         config.epochs)
     _fit(model, _dataset(training, batch_size, shuffle_seed=config.seed),
          validation_data=_dataset(validation, VALIDATION_BATCH_SIZE) if has_validation else None,
          epochs=config.epochs, callbacks=[tracker])
@@ -91,9 +92,29 @@ def _build_fit(pipeline, training: FeatureTable, num_classes: int, config: Train
     return head, model, batch_size
 
 
-def best_epoch(history: list[dict]) -> int:
-    """The epoch (1-based) with the lowest validation loss: the one early stopping kept."""
-    return int(min(history, key=lambda row: row.get("val_loss", np.inf))["epoch"])
+def monitored(metric: str, has_validation: bool = True) -> str:
+    """The history key early stopping watches for ``metric`` (``"accuracy"`` or ``"loss"``):
+    the validation split's, or the training rows' where there is no validation split."""
+    return f"val_{metric}" if has_validation else metric
+
+
+def is_better(value: float, best: float | None, monitor: str) -> bool:
+    """Whether an epoch scoring ``value`` on ``monitor`` replaces the best so far (``best``, None
+    before the first epoch). A loss must be lower. An accuracy must be at least as high: a tie
+    goes to the later epoch, further trained, since a handful of validation photos ties often
+    and accuracy keeps rising after the validation loss has turned (bench/results/accuracy_variants.md)."""
+    if best is None:
+        return True
+    return value >= best if monitor.endswith("accuracy") else value < best
+
+
+def best_epoch(history: list[dict], metric: str = "accuracy") -> int:
+    """The epoch (1-based) early stopping kept: the best on the validation ``metric`` (see :func:`is_better`)."""
+    monitor, best, kept = monitored(metric), None, history[0]
+    for row in history:
+        if is_better(row[monitor], best, monitor):
+            best, kept = row[monitor], row
+    return int(kept["epoch"])
 
 
 def _dataset(table: FeatureTable, batch_size: int, *, shuffle_seed: int | None = None) -> tf.data.Dataset:
@@ -124,14 +145,14 @@ class _BestEpoch(keras.callbacks.Callback):
         super().__init__()
         self.monitor, self.patience, self.notify, self.stop, self.epochs = monitor, patience, notify, stop, epochs
         self.history: list[dict] = []
-        self.best, self.best_weights, self.wait = np.inf, None, 0
+        self.best, self.best_weights, self.wait = None, None, 0
 
     def on_epoch_end(self, epoch, logs=None):
         metrics = {key: float(value) for key, value in (logs or {}).items()}
         self.history.append({"epoch": epoch + 1, **metrics})
         self.notify(TrainingUpdate("training", epoch + 1, self.epochs, _describe_epoch(epoch + 1, self.epochs, metrics), metrics))
-        current = metrics.get(self.monitor, np.inf)
-        if current < self.best:
+        current = metrics.get(self.monitor)
+        if current is not None and is_better(current, self.best, self.monitor):
             self.best, self.best_weights, self.wait = current, self.model.get_weights(), 0
         else:
             self.wait += 1

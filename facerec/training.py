@@ -74,8 +74,10 @@ def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None =
         augment: extra augmented views per training image (flip, rotation, zoom, brightness),
             each computed once and cached (default 0).
         validation_split: share of each label held out (default 0.2) when there is no ``test/``.
-        early_stopping_patience: epochs without a better validation loss before stopping; the
+        early_stopping_patience: epochs without a better validation score before stopping; the
             best epoch's weights are kept.
+        early_stopping_metric: the validation score that chooses the epoch: ``"accuracy"``
+            (default; a tie goes to the later epoch) or ``"loss"``.
         seed: for the split and the head's initialisation.
         threshold: below this probability :meth:`Classifier.recognize` says ``"unknown"`` (default
             0.5; 0 for backbones with a distance rule, such as dlib, where distance decides).
@@ -137,7 +139,7 @@ def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None =
     if _should_refit(config, validation_table, history, stop):
         # The validation report above stays: it was measured on photos the refit head learns from.
         final_table = concatenate_tables(training_table, validation_table, offset=len(training_samples))
-        epochs = best_epoch(history)
+        epochs = best_epoch(history, config.early_stopping_metric)
         head = refit_head(pipeline, final_table, len(labels), epochs, config, notify, stop)
         if stop is not None and stop.is_set():  # stopped mid-refit: keep the validated head, not a half-trained one
             final_table = training_table

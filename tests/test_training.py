@@ -94,12 +94,21 @@ def test_every_optimizer_and_head_trains(make_dataset, tmp_path, optimizer, head
     assert len(classifier.report["history"]) == 3
 
 
-def test_early_stopping_keeps_the_best_epoch(make_dataset, tmp_path):
+def kept_epoch(history: list[dict], metric: str = "accuracy") -> dict:
+    """The epoch early stopping keeps: the highest validation accuracy, a tie going to the later
+    epoch; or the lowest validation loss, the first one."""
+    if metric == "loss":
+        return min(history, key=lambda epoch: epoch["val_loss"])
+    return max(history, key=lambda epoch: (epoch["val_accuracy"], epoch["epoch"]))
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "loss"])
+def test_early_stopping_keeps_the_best_epoch(make_dataset, tmp_path, metric):
     data = make_dataset(per_label=5)
     classifier = facerec.train(data, cache_dir=tmp_path / "cache", early_stopping_patience=2, optimizer="sgd",
-                               **{**FAST, "epochs": 40, "learning_rate": 5.0})
+                               early_stopping_metric=metric, **{**FAST, "epochs": 40, "learning_rate": 5.0})
     history = classifier.report["history"]
-    best = min(history, key=lambda epoch: epoch["val_loss"])
+    best = kept_epoch(history, metric)
     assert len(history) <= best["epoch"] + 2
     # The kept weights are the best epoch's: re-scoring the validation split reproduces its loss.
     assert classifier.metrics["accuracy"] == pytest.approx(best["val_accuracy"])
@@ -191,7 +200,7 @@ def test_refit_learns_from_every_photo_and_keeps_the_validation_report_measured_
     assert refit.config.training["images_trained_on"] == refit.report["trained_on"] == len(Dataset(data).samples()) == 24
     assert validated_only.config.training["images_trained_on"] == 18  # the 80% left after the validation split
     assert refit.config.training["refit_rows"] == 24 * 2  # each photo and its mirror
-    best = min(refit.report["history"], key=lambda epoch: epoch["val_loss"])
+    best = kept_epoch(refit.report["history"])
     assert refit.config.training["epochs_refit"] == best["epoch"]
     # Its validation report is the one measured before the refit (the same seed's validated head's),
     # although the saved head is another one.
