@@ -99,7 +99,7 @@ def test_recognize_names_each_person_and_reports_the_distance(trained):
 # Strangers -----------------------------------------------------------------------------------
 
 
-def test_distance_rule_rejects_a_held_out_person_far_better_than_the_probability_threshold(celebrities, trained, tmp_path):
+def test_distance_rule_rejects_a_held_out_person_better_than_the_probability_threshold(celebrities, trained, tmp_path):
     known_people = Dataset(celebrities / "train").samples()
     training = _linked([sample for sample in known_people if sample.label != HELD_OUT], tmp_path / "train")
     classifier = facerec.train(training, backbone="dlib", cache_dir=trained.cache)
@@ -121,7 +121,9 @@ def test_distance_rule_rejects_a_held_out_person_far_better_than_the_probability
     comparable = [rule for rule in report["rules"]
                   if rule["rule"] == "probability" and rule["known_rejected"] <= model["known_rejected"] + 0.05]
     assert comparable, "no probability threshold rejects as few known people"
-    assert max(rule["strangers_rejected"] for rule in comparable) <= model["strangers_rejected"] - 0.3
+    # With the L2 head chosen by validation accuracy (issue 15) the probability rule rejects 0.88 of
+    # the stranger's photos at about the same cost in known people (this test held it to 0.7 before); the distance rule all.
+    assert max(rule["strangers_rejected"] for rule in comparable) < model["strangers_rejected"]
 
 
 # Saving and sharing --------------------------------------------------------------------------
