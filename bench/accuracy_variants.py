@@ -108,6 +108,11 @@ VARIANTS = [
     Variant("chosen recipe, augment=2", {"augment": 2}, from_chosen=True),
     Variant("chosen recipe, face_margin=0.2", {"face_margin": 0.2}, from_chosen=True),
     Variant("chosen recipe, image_size=224, L2 head", {"image_size": 224}, from_chosen=True),
+    # The L2 penalty's strength: on standardised features the head is a multinomial logistic
+    # regression, and its penalty is the one knob such a model has.
+    Variant("chosen recipe, l2=3e-4", {"l2": 3e-4}, from_chosen=True),
+    Variant("chosen recipe, l2=3e-3", {"l2": 3e-3}, from_chosen=True),
+    Variant("chosen recipe, l2=1e-2", {"l2": 1e-2}, from_chosen=True),
 ]
 CASES = {"five_celebrity_faces": True, "orl_att_faces": True, "dogs_vs_cats_small": False}
 
