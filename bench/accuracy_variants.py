@@ -32,7 +32,7 @@ harness.quiet_tensorflow()
 import numpy as np  # noqa: E402
 
 import facerec  # noqa: E402
-from facerec import backbones  # noqa: E402
+from facerec import atomic, backbones  # noqa: E402
 from facerec.backbones import applications  # noqa: E402
 from facerec.dataset import DEFAULT_SEED, Dataset, split_samples  # noqa: E402
 
@@ -265,7 +265,7 @@ def load_results(path: Path) -> dict:
 def write(results: dict, store: Path, machine: dict, arguments, started: float) -> None:
     """Save every row measured so far and rewrite the markdown from them."""
     store.parent.mkdir(parents=True, exist_ok=True)
-    store.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    atomic.write_text(store, json.dumps(results, indent=1))  # every run's rows: never half written
     table = harness.Table("Validation accuracy of each variant (one change from the baseline), and test for the chosen recipe", [
         "dataset", "variant", "validation acc, mean over seeds", "spread (min-max)", "seeds", "vs baseline (or chosen recipe)", "epochs run (mean)",
         "train s (warm cache, fastest seed)", "test acc", "load (1 min)", "measured"])

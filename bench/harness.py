@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facerec import atomic
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 # ../shared/datasets beside the checkout, as the tests find them; FACEREC_DATASETS overrides.
@@ -199,7 +201,7 @@ def write_report(name: str, title: str, tables: Sequence[Table], *, machine: dic
     """Print the tables and write them to ``bench/results/<name>.md`` (``-quick`` appended in quick mode)."""
     output = Path(arguments.output_dir) / (f"{name}-quick.md" if arguments.quick else f"{name}.md")
     output.parent.mkdir(parents=True, exist_ok=True)
-    command = "python -m bench." + name + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+    command = f"python -m {running_module(name)}" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
     lines = [f"# {title}", "", f"Command: `{command}`" + (" (quick mode: reduced sizes, not the reported numbers)" if arguments.quick else ""), ""]
     lines += ["| machine | |", "|---|---|"] + [f"| {key} | {value} |" for key, value in machine.items()]
     lines += [f"| load average at end | {load_average()} |", f"| wall time of this script | {time.perf_counter() - started:.0f} s |", ""]
@@ -207,9 +209,15 @@ def write_report(name: str, title: str, tables: Sequence[Table], *, machine: dic
         lines += ["## Summary", ""] + [f"- {line}" for line in summary] + [""]
     lines += [table.markdown() for table in tables]
     text = "\n".join(lines)
-    output.write_text(text, encoding="utf-8")
+    atomic.write_text(output, text)
     print("\n" + text + f"\nwritten to {output}", flush=True)
     return output
+
+
+def running_module(report_name: str) -> str:
+    """The module this process runs (``bench.training`` writes ``accuracy.md`` too), as ``python -m`` names it."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec.name if spec is not None else f"bench.{report_name}"
 
 
 def parser(description: str) -> argparse.ArgumentParser:
