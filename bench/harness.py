@@ -44,13 +44,9 @@ def load_average() -> str:
 
 
 def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    from facerec.devices import cpu_model  # imported late: it imports TensorFlow (see quiet_tensorflow)
+
+    return cpu_model()
 
 
 def machine_info() -> dict[str, str]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import platform
+from pathlib import Path
 
 import tensorflow as tf
 
@@ -37,6 +40,29 @@ def describe_device() -> str:
     if len(names) == 1:
         return f"GPU: {names[0]}"
     return f"{len(names)} GPUs ({', '.join(names)}), MirroredStrategy"
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), e.g. ``"Intel(R) Xeon(R) Processor"``."""
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
+
+
+def cpu_signature() -> str:
+    """The CPU as kernels see it: model, cores and a digest of its instruction-set flags (a virtual
+    machine's model name, such as "Intel(R) Xeon(R) Processor", covers several generations)."""
+    flags = hashlib.sha256(_cpuinfo("flags").encode()).hexdigest()[:12]
+    return f"{cpu_model()}, {os.cpu_count()} cores, flags {flags}"
+
+
+def _cpuinfo(field: str) -> str:
+    """The first ``field`` of ``/proc/cpuinfo`` ("" where there is none, as off Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.split(":", 1)[0].strip() == field:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
 
 
 def training_strategy() -> tf.distribute.Strategy:

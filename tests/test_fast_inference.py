@@ -3,6 +3,7 @@ path's outputs, and Keras whenever it is off, fails or was never asked for."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def test_converted_once_per_machine_kept_for_later_trainings_pipelines_and_proce
                       on_update=lambda update: stages.append(update.message), **{**FAST, "epochs": 2})
     assert exports == [1]
     assert sum(message.startswith("converting the backbone") for message in stages) == 1
-    assert [path.suffix for path in machine_cache.iterdir()] == [".tflite"]
+    assert [path.suffix for path in machine_cache.iterdir()] == [".tflite"]  # forced on: no race, no verdict
 
     later = _private_pipeline()  # a new pipeline: loads the conversion, same features as Keras at any batch size
     assert later.fast_path_converted
@@ -92,6 +93,40 @@ def test_converted_once_per_machine_kept_for_later_trainings_pipelines_and_proce
         env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True, text=True, timeout=300)
     assert restarted.returncode == 0, restarted.stderr[-2000:]
     assert restarted.stdout.split()[-1] == "litert"
+
+
+def test_by_default_the_faster_backend_on_this_cpu_runs_and_the_race_is_run_once_per_cpu(machine_cache, monkeypatch):
+    """Which of LiteRT and Keras is faster depends on the CPU (1.55x either way on the two
+    measured): by default they race once, right after the conversion, and the winner runs; a
+    later pipeline trusts the kept verdict; a verdict from another CPU is measured again."""
+    from facerec.devices import cpu_signature
+
+    monkeypatch.setenv(fast_inference.ENVIRONMENT_SWITCH, "auto")
+    races, race = [], fast_inference.FrozenForward._race
+    monkeypatch.setattr(fast_inference.FrozenForward, "_race", lambda self, runner: races.append(1) or race(self, runner))
+    first = _private_pipeline()
+    on = first.prepare_fast_path()
+    verdict = first.forward.race()
+    assert races == [1] and verdict["cpu"] == cpu_signature() and verdict["batch"] == fast_inference.RACE_BATCH
+    faster = verdict["keras_seconds_per_image"] > fast_inference.LITERT_MARGIN * verdict["litert_seconds_per_image"]
+    assert verdict["backend"] == ("litert" if faster else "keras") == first.forward.backend and on == faster
+    images = _images(5)
+    for fast_array, reference_array in zip(first.frozen_outputs(images), _keras(first, images)):
+        np.testing.assert_allclose(fast_array, reference_array, rtol=1e-4, atol=1e-5)
+
+    def pipeline_after(kept: dict) -> KerasPipeline:
+        first.forward.race_path.write_text(json.dumps(kept))
+        pipeline = _private_pipeline()
+        pipeline.frozen_outputs(_images(1))
+        return pipeline
+
+    for backend in ("keras", "litert"):  # this CPU's kept verdict decides, without racing again
+        assert pipeline_after({**verdict, "backend": backend}).forward.backend == backend
+    assert races == [1]
+    elsewhere = pipeline_after({**verdict, "cpu": "another CPU", "backend": "litert" if not faster else "keras"})
+    assert races == [1, 1] and elsewhere.forward.race()["cpu"] == cpu_signature()
+    monkeypatch.setenv(fast_inference.ENVIRONMENT_SWITCH, "1")  # forced: LiteRT whatever the verdict
+    assert pipeline_after({**verdict, "backend": "keras"}).forward.backend == "litert" and races == [1, 1]
 
 
 def test_without_asking_a_pipeline_stays_with_keras(machine_cache):

@@ -1,9 +1,14 @@
 """A faster frozen forward pass on the CPU: the frozen Keras model exported to LiteRT, run by XNNPACK.
 
 The frozen part of a pipeline never changes, so it can be exported to LiteRT (TFLite) and run by
-the XNNPACK CPU kernels, which do the same VGG16 forward pass 15-25% faster than TensorFlow's
-oneDNN kernels (5.3 against 4.3 images/s at batch 32 on a quiet 2-core AMD EPYC, 97% of its
-measured matmul rate: ``bench/results/throughput.md``). The outputs are the same floats up to
+the XNNPACK CPU kernels. Which is faster depends on the CPU: on a quiet 2-core AMD EPYC XNNPACK
+ran VGG16 15-25% faster than TensorFlow's oneDNN kernels (5.3 against 4.3 images/s at batch 32),
+on a 2-core Intel Xeon with AVX-512 oneDNN was 1.55 times faster (14.0 against 9.0 images/s at
+batches of 8 and 32, the same at batch 1: ``bench/results/throughput.md``). So by default the two
+race once per machine and network, right after the conversion (a few seconds: a batch of
+:data:`RACE_BATCH` images, best of :data:`RACE_ROUNDS` alternating runs each), and LiteRT is used
+only if it wins by :data:`LITERT_MARGIN`; the verdict is kept beside the converted model, with the
+CPU it was measured on, and measured again on another CPU. The outputs are the same floats up to
 rounding (tested).
 
 Exporting and converting VGG16 takes about 40 s on a quiet 2-core machine (100 s on a busy
@@ -16,13 +21,15 @@ background). It is used only where it can help and cannot hurt:
 
 * ``ai-edge-litert`` is installed (``requirements.txt`` has it; without it the Keras path runs);
 * there is no GPU (TensorFlow on a GPU is faster);
-* ``FACEREC_FAST_INFERENCE`` is not ``0`` (set it to ``0`` to turn the fast path off).
+* ``FACEREC_FAST_INFERENCE`` is not ``0`` (``0`` turns the fast path off, ``1`` uses LiteRT
+  whenever it is converted, without the race; unset or ``auto``: the race decides).
 
 Any failure to export or load falls back to Keras with a warning, never to a wrong answer.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -38,14 +45,28 @@ from facerec.cache import default_cache_dir
 logger = logging.getLogger(__name__)
 
 ENVIRONMENT_SWITCH = "FACEREC_FAST_INFERENCE"
+OFF, ON, AUTO = "off", "on", "auto"
 CACHE_FOLDER = "litert"
+RACE_BATCH = 8  # the batches training and evaluation run: batch 1 ties on both CPUs measured
+RACE_ROUNDS = 3
+# LiteRT must be this much faster to be used: a tie is not worth a second copy of the weights.
+LITERT_MARGIN = 1.05
 # Conversions run one at a time in a process: each takes every core for tens of seconds.
 _conversion_lock = threading.Lock()
 
 
+def mode() -> str:
+    """``FACEREC_FAST_INFERENCE`` read as :data:`OFF` (``0``), :data:`ON` (``1``: LiteRT whenever
+    converted) or :data:`AUTO` (unset or anything else: the faster of the two, by a race)."""
+    value = os.environ.get(ENVIRONMENT_SWITCH, AUTO).strip().lower()
+    if value in ("0", "false", "no", OFF):
+        return OFF
+    return ON if value in ("1", "true", "yes", ON, "litert") else AUTO
+
+
 def available() -> bool:
     """Whether the LiteRT path may be used here (installed, switched on, CPU only)."""
-    if os.environ.get(ENVIRONMENT_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if mode() == OFF:
         return False
     try:
         import ai_edge_litert.interpreter  # noqa: F401
@@ -103,6 +124,7 @@ class FrozenForward:
     def __init__(self, model, *, key: str, cache_dir: str | os.PathLike | None = None):
         self.model, self.key = model, key
         self.path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / CACHE_FOLDER / f"{key}.tflite"
+        self.race_path = self.path.with_suffix(".race.json")
         self.runner: LiteRTRunner | None = None
         self._looked = False
         self._lock = threading.Lock()
@@ -122,7 +144,7 @@ class FrozenForward:
             if not self._looked:
                 self._looked = True
                 if available() and self.converted:
-                    self.runner = self._load()
+                    self.runner = self._chosen(self._load())
             runner = self.runner
         if runner is not None:
             return runner.run(images)
@@ -130,18 +152,60 @@ class FrozenForward:
         return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
     def prepare(self) -> bool:
-        """Switch to LiteRT now, converting (once per machine) if the cache has no copy yet; returns
-        whether the fast path is on. Blocks for the conversion: call it where that is shown or
-        where nobody waits."""
+        """Switch to LiteRT now if it is the faster here, converting (once per machine) if the cache
+        has no copy yet; returns whether the fast path is on. Blocks for the conversion and the
+        race: call it where that is shown or where nobody waits."""
         if not available():
             return False
         with _conversion_lock:
-            runner = self._load() if self.converted else self._convert()
+            runner = self._chosen(self._load() if self.converted else self._convert())
         with self._lock:
             self._looked = True
             if self.runner is None:
                 self.runner = runner
         return self.runner is not None
+
+    def race(self) -> dict | None:
+        """This machine's verdict between Keras and LiteRT (see the module's docstring), or None
+        before one: ``{"backend", "cpu", "batch", "keras_seconds_per_image", "litert_seconds_per_image"}``."""
+        from facerec.devices import cpu_signature
+
+        try:
+            verdict = json.loads(self.race_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return verdict if isinstance(verdict, dict) and verdict.get("cpu") == cpu_signature() else None
+
+    def _chosen(self, runner: LiteRTRunner | None) -> LiteRTRunner | None:
+        """``runner`` if LiteRT is to run here (forced, or it won this machine's race), else None."""
+        if runner is None or mode() == ON:
+            return runner
+        verdict = self.race() or self._race(runner)
+        logger.info("frozen forward pass: %s (%.0f ms per image with Keras, %.0f with LiteRT at batch %d on %s)",
+                    "LiteRT with XNNPACK" if verdict["backend"] == "litert" else "Keras, faster than LiteRT on this CPU",
+                    verdict["keras_seconds_per_image"] * 1000, verdict["litert_seconds_per_image"] * 1000, verdict["batch"],
+                    verdict["cpu"])
+        return runner if verdict["backend"] == "litert" else None
+
+    def _race(self, runner: LiteRTRunner) -> dict:
+        """Time both backends on the same batch, alternating, best of :data:`RACE_ROUNDS` each (the
+        load of a shared machine falls on both alike), and keep the verdict."""
+        from facerec.devices import cpu_signature
+
+        images = np.random.default_rng(0).uniform(0, 255, (RACE_BATCH, *self.model.input_shape[1:])).astype(np.float32)
+        backends = {"keras": lambda: self.model.predict_on_batch(images), "litert": lambda: runner.run(images)}
+        best = dict.fromkeys(backends, float("inf"))
+        for round_number in range(RACE_ROUNDS + 1):
+            for name, run in backends.items():
+                started = time.perf_counter()
+                run()
+                if round_number:  # round 0 warms both up (allocations, first-call set-up)
+                    best[name] = min(best[name], time.perf_counter() - started)
+        verdict = {"backend": "litert" if best["keras"] > LITERT_MARGIN * best["litert"] else "keras", "cpu": cpu_signature(),
+                   "batch": RACE_BATCH, "keras_seconds_per_image": best["keras"] / RACE_BATCH,
+                   "litert_seconds_per_image": best["litert"] / RACE_BATCH}
+        atomic.write_text(self.race_path, json.dumps(verdict, indent=1))
+        return verdict
 
     def _convert(self) -> LiteRTRunner | None:
         started = time.monotonic()
