@@ -89,7 +89,7 @@ class Benchmark:
             training_files = harness.subset(training_files, labels=arguments.labels, per_label=arguments.per_label)
             test_files = harness.subset(test_files, labels=arguments.labels, per_label=arguments.test_per_label)
         image_count = sum(map(len, training_files.values()))
-        face_mode = "on (MTCNN crop)" if faces else "off (whole image)"
+        face_mode = f"on ({detection.DEFAULT_DETECTOR} crop)" if faces else "off (whole image)"
         with harness.scratch_folder(name) as scratch:
             data = harness.copy_images(training_files, scratch / "data")
             test = harness.copy_images(test_files, scratch / "test")
