@@ -113,6 +113,10 @@ VARIANTS = [
     Variant("chosen recipe, l2=3e-4", {"l2": 3e-4}, from_chosen=True),
     Variant("chosen recipe, l2=3e-3", {"l2": 3e-3}, from_chosen=True),
     Variant("chosen recipe, l2=1e-2", {"l2": 1e-2}, from_chosen=True),
+    # Fine-tuning the trunk's top: block 5's last convolution (2 layers: it and the pooling), or
+    # all of block 5 (4), on the cached block-4 activations.
+    Variant("chosen recipe, trainable_layers=2", {"trainable_layers": 2}, from_chosen=True),
+    Variant("chosen recipe, trainable_layers=4", {"trainable_layers": 4}, from_chosen=True),
 ]
 CASES = {"five_celebrity_faces": True, "orl_att_faces": True, "dogs_vs_cats_small": False}
 
