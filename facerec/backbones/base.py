@@ -74,7 +74,7 @@ class Pipeline(Protocol):
     def prepare_fast_path(self) -> bool:
         """Switch the frozen pass to a faster runtime now, converting once per machine if needed
         (slow: call it where that is shown, see :mod:`facerec.backbones.fast_inference`); False
-        where there is none."""
+        where there is none or it is not the faster here."""
 
     def detector_signature(self) -> str:
         """Identifies what finds the faces; part of the cache key of detected boxes."""

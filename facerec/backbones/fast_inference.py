@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 ENVIRONMENT_SWITCH = "FACEREC_FAST_INFERENCE"
 OFF, ON, AUTO = "off", "on", "auto"
 CACHE_FOLDER = "litert"
-RACE_BATCH = 8  # the batches training and evaluation run: batch 1 ties on both CPUs measured
+RACE_BATCH = 8  # training and evaluation run batches, and they do most of the frozen work
 RACE_ROUNDS = 3
 # LiteRT must be this much faster to be used: a tie is not worth a second copy of the weights.
 LITERT_MARGIN = 1.05
@@ -113,7 +113,8 @@ class LiteRTRunner:
 
 class FrozenForward:
     """Runs a frozen Keras model on float32 batches (outputs always as a list): with LiteRT when a
-    converted copy of it is in the cache (and :func:`available`), else with Keras.
+    converted copy of it is in the cache, :func:`available`, and LiteRT won this machine's race
+    (or is forced, :func:`mode`), else with Keras.
 
     Args:
         model: the frozen Keras model (one float32 image input).

@@ -114,7 +114,8 @@ class KerasPipeline:
 
     @property
     def forward(self) -> fast_inference.FrozenForward:
-        """The frozen forward pass: LiteRT once converted (see :mod:`facerec.backbones.fast_inference`), else Keras."""
+        """The frozen forward pass: LiteRT once converted where it is the faster (see
+        :mod:`facerec.backbones.fast_inference`), else Keras."""
         with self._lock:
             if self._forward is None:
                 key = _digest({"network": self.network_signature(), "converter": fast_inference.converter_versions()})
@@ -136,8 +137,9 @@ class KerasPipeline:
         return fast_inference.available() and self.forward.converted
 
     def prepare_fast_path(self) -> bool:
-        """Switch the frozen pass to LiteRT now, converting the network once per machine if needed
-        (tens of seconds); False where the fast path is off or failed."""
+        """Switch the frozen pass to LiteRT now if it is the faster on this CPU, converting the
+        network and timing it against Keras once per machine if needed (tens of seconds); False
+        where the fast path is off, failed or lost the race."""
         return self.forward.prepare()
 
     def detector_signature(self) -> str:
