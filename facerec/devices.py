@@ -47,6 +47,7 @@ def cpu_model() -> str:
     return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
+@functools.cache  # the CPU does not change under a running process
 def cpu_signature() -> str:
     """The CPU as kernels see it: model, cores and a digest of its instruction-set flags (a virtual
     machine's model name, such as "Intel(R) Xeon(R) Processor", covers several generations)."""

@@ -120,9 +120,11 @@ def test_by_default_the_faster_backend_on_this_cpu_runs_and_the_race_is_run_once
         pipeline.frozen_outputs(_images(1))
         return pipeline
 
+    loads, load = [], fast_inference.FrozenForward._load
+    monkeypatch.setattr(fast_inference.FrozenForward, "_load", lambda self: loads.append(1) or load(self))
     for backend in ("keras", "litert"):  # this CPU's kept verdict decides, without racing again
         assert pipeline_after({**verdict, "backend": backend}).forward.backend == backend
-    assert races == [1]
+    assert races == [1] and loads == [1]  # Keras's verdict: LiteRT's copy was not even loaded
     elsewhere = pipeline_after({**verdict, "cpu": "another CPU", "backend": "litert" if not faster else "keras"})
     assert races == [1, 1] and elsewhere.forward.race()["cpu"] == cpu_signature()
     monkeypatch.setenv(fast_inference.ENVIRONMENT_SWITCH, "1")  # forced: LiteRT whatever the verdict

@@ -35,6 +35,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -145,7 +146,7 @@ class FrozenForward:
             if not self._looked:
                 self._looked = True
                 if available() and self.converted:
-                    self.runner = self._chosen(self._load())
+                    self.runner = self._chosen(self._load)
             runner = self.runner
         if runner is not None:
             return runner.run(images)
@@ -159,7 +160,7 @@ class FrozenForward:
         if not available():
             return False
         with _conversion_lock:
-            runner = self._chosen(self._load() if self.converted else self._convert())
+            runner = self._chosen(self._load if self.converted else self._convert)
         with self._lock:
             self._looked = True
             if self.runner is None:
@@ -177,16 +178,23 @@ class FrozenForward:
             return None
         return verdict if isinstance(verdict, dict) and verdict.get("cpu") == cpu_signature() else None
 
-    def _chosen(self, runner: LiteRTRunner | None) -> LiteRTRunner | None:
-        """``runner`` if LiteRT is to run here (forced, or it won this machine's race), else None."""
-        if runner is None or mode() == ON:
-            return runner
-        verdict = self.race() or self._race(runner)
-        logger.info("frozen forward pass: %s (%.0f ms per image with Keras, %.0f with LiteRT at batch %d on %s)",
-                    "LiteRT with XNNPACK" if verdict["backend"] == "litert" else "Keras, faster than LiteRT on this CPU",
-                    verdict["keras_seconds_per_image"] * 1000, verdict["litert_seconds_per_image"] * 1000, verdict["batch"],
-                    verdict["cpu"])
-        return runner if verdict["backend"] == "litert" else None
+    def _chosen(self, make_runner: Callable[[], LiteRTRunner | None]) -> LiteRTRunner | None:
+        """A LiteRT runner from ``make_runner`` (load or convert) if LiteRT is to run here (forced,
+        or it won this machine's race), else None. Where this CPU's race went to Keras, LiteRT's
+        copy is not even loaded."""
+        verdict = None if mode() == ON else self.race()
+        if verdict is not None and verdict["backend"] == "keras":
+            runner = None
+        else:
+            runner = make_runner()
+            if runner is not None and verdict is None and mode() != ON:
+                verdict = self._race(runner)
+        if verdict is not None:
+            logger.info("frozen forward pass: %s (%.0f ms per image with Keras, %.0f with LiteRT at batch %d on %s)",
+                        "LiteRT with XNNPACK" if verdict["backend"] == "litert" else "Keras, faster than LiteRT on this CPU",
+                        verdict["keras_seconds_per_image"] * 1000, verdict["litert_seconds_per_image"] * 1000,
+                        verdict["batch"], verdict["cpu"])
+        return runner if verdict is None or verdict["backend"] == "litert" else None
 
     def _race(self, runner: LiteRTRunner) -> dict:
         """Time both backends on the same batch, alternating, best of :data:`RACE_ROUNDS` each (the
@@ -228,6 +236,7 @@ class FrozenForward:
             logger.warning("the converted model %s cannot be loaded (%s: %s); it will be converted again",
                            self.path, type(error).__name__, error)
             self.path.unlink(missing_ok=True)
+            self.race_path.unlink(missing_ok=True)  # a verdict on a copy that is gone
             return None
         logger.info("frozen forward pass: LiteRT with XNNPACK (converted model from the cache)")
         return runner
