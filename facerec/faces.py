@@ -1,7 +1,9 @@
 """Cut each detected face out of an image, upright, with a margin around it.
 
 Crops are aligned by the eyes when landmarks exist: a tilted head becomes level, so the
-classifier sees the same geometry in every photo of a person. Finding the faces is
+classifier sees the same geometry in every photo of a person. They can be made grayscale, so
+that a head learning from a few photos cannot learn their white balance or tint (nor, then, a
+colour that does tell people apart). Finding the faces is
 :mod:`facerec.detection`'s job.
 """
 
@@ -15,12 +17,14 @@ import numpy as np
 from facerec.detection.base import Face
 
 
-def crop_face(image: np.ndarray, face: Face, *, size: int, margin: float = 0.25, align: bool = True) -> np.ndarray:
+def crop_face(image: np.ndarray, face: Face, *, size: int, margin: float = 0.25, align: bool = True,
+              grayscale: bool = False) -> np.ndarray:
     """Cut ``face`` out of ``image`` as a ``size`` x ``size`` RGB square.
 
     Args:
         margin: extra context on each side, as a fraction of the face box's longer side.
         align: rotate so the eyes are level (when the face has landmarks).
+        grayscale: the crop's luminance (ITU-R BT.601) in all three channels.
     """
     if margin < 0:
         raise ValueError(f"margin must not be negative, got {margin!r}")
@@ -30,7 +34,8 @@ def crop_face(image: np.ndarray, face: Face, *, size: int, margin: float = 0.25,
     angle = _eye_angle(face) if align else 0.0
     matrix = cv2.getRotationMatrix2D((center_x, center_y), angle, size / side)
     matrix[:, 2] += (size / 2.0 - center_x, size / 2.0 - center_y)
-    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB) if grayscale else crop
 
 
 # A stored sample keeps this much room around the face (a fraction of the box's longer side on

@@ -125,7 +125,8 @@ def _model_description(config: ModelConfig) -> str:
     if faces.get("enabled"):
         face_line = (f"on. The largest face is found ({faces.get('detector')} detector, confidence at least "
                      f"{faces.get('min_confidence')}), {'aligned (eyes level), ' if faces.get('align') else ''}"
-                     f"cropped square with a margin of {faces.get('margin')} of its size, and resized")
+                     f"cropped square with a margin of {faces.get('margin')} of its size, "
+                     f"{'made grayscale (its luminance in all three channels), ' if faces.get('grayscale') else ''}and resized")
     else:
         face_line = "off. The whole image is resized"
     fine_tuned = f", top {config.trainable_layers} layers fine-tuned" if config.trainable_layers else " (frozen)"
@@ -172,7 +173,9 @@ def _usage(config: ModelConfig, repo_id: str, *, private: bool) -> str:
     if config.faces.get("enabled"):
         input_note = (f"The plain Keras model classifies one face crop: find the face, "
                       f"{'align it (eyes level), ' if config.faces.get('align') else ''}crop a square with a margin of "
-                      f"{config.faces.get('margin')} of the face's size, and resize it to {size}x{size}. facerec does "
+                      f"{config.faces.get('margin')} of the face's size, "
+                      f"{'make it grayscale (the luminance in all three channels), ' if config.faces.get('grayscale') else ''}"
+                      f"and resize it to {size}x{size}. facerec does "
                       f"all of this for you.")
     else:
         input_note = f"The plain Keras model takes the whole image, resized to {size}x{size}."

@@ -63,7 +63,8 @@ def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None =
         image_size: input side in pixels (default: the backbone's for the mode, see
             ``Backbone.default_image_size``: VGG16 160 for faces, 224 for whole images).
         faces: face mode: find, align and crop faces (default True); False for general images.
-        face_margin, align_faces: how faces are cropped.
+        face_margin, align_faces: how faces are cropped. grayscale_faces: VGG16 and MobileNet
+            classify grayscale face crops (default False: colour; dlib always takes colour).
         trainable_layers: fine-tune this many top layers of the backbone (default 0).
         head: ``"softmax"`` (one layer, default) or ``"dense"`` (hidden ``dense_units``).
         dense_units, dropout: the head's hidden layers and dropout rate.
@@ -87,6 +88,8 @@ def train(data: str | os.PathLike | Dataset, settings: TrainingSettings | None =
         refit: after the validation split has chosen the epoch count (early stopping), train a
             fresh head on every photo, validation ones included, for that many epochs (default
             True). The validation report stays the one measured before this refit.
+        balance_classes: weigh every label the same in the loss however many photos it has
+            (default False).
 
     Returns:
         A :class:`~facerec.classifier.Classifier`; ``classifier.metrics`` holds the validation

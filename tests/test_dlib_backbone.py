@@ -135,6 +135,7 @@ def test_saved_model_records_the_backbone_and_loads_in_a_fresh_process(trained):
     assert set(config["backbone_weights"]["files"]) == {"shape_predictor", "recognizer"}
     assert config["backbone_weights"]["files"]["recognizer"]["file"] == "dlib_face_recognition_resnet_model_v1.dat"
     assert config["distance_threshold"] == 0.5 and (trained.folder / "prototypes.json").is_file()
+    assert config["faces"]["grayscale"] is False  # its network takes its own colour chips, whatever VGG16's crops are
     expected = _recognitions(trained.classifier, trained.probes)
 
     result = _run_python(f"""

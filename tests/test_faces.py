@@ -1,5 +1,6 @@
 """Face detection and cropping on real photos."""
 
+import json
 import math
 
 import cv2
@@ -10,6 +11,7 @@ import facerec
 from facerec import load_image
 from facerec.detection import Face
 from facerec.faces import crop_face
+from facerec.model_card import model_card_text
 
 CELEBRITY = "five_celebrity_faces/train/jerry_seinfeld/httpwwwpsychiatrictimescomsitesdefaultfilesimagesmediaPTMofficSeinfeldjpg.jpg"
 OTHER_CELEBRITY = "five_celebrity_faces/train/ben_afflek/httpcsvkmeuaeccjpg.jpg"
@@ -67,3 +69,48 @@ def test_crop_is_square_and_sized():
     assert crop.shape == (64, 64, 3)
     with pytest.raises(ValueError, match="margin"):
         crop_face(image, Face(box=(50, 20, 40, 60), confidence=1.0), size=64, margin=-1)
+
+
+def test_a_grayscale_crop_holds_the_photos_luminance_in_every_channel(datasets):
+    image = load_image(datasets / CELEBRITY)
+    [face] = [Face(**item) for item in facerec.detect_faces(image)]
+    colour = crop_face(image, face, size=160, margin=0.1)
+    gray = crop_face(image, face, size=160, margin=0.1, grayscale=True)
+    assert gray.shape == colour.shape == (160, 160, 3)
+    assert np.abs(colour[..., 0].astype(int) - colour[..., 2]).mean() > 5  # the photo has colour
+    np.testing.assert_array_equal(gray[..., 0], cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY))
+    np.testing.assert_array_equal(gray[..., 0], gray[..., 1])
+    np.testing.assert_array_equal(gray[..., 1], gray[..., 2])
+
+
+def test_vgg16_can_classify_grayscale_faces_and_a_saved_model_keeps_its_crops_colour(datasets, tmp_path):
+    """Colour crops by default; ``grayscale_faces=True`` makes them grayscale, the saved config says
+    so and a loaded model goes on making them; a config.json from before the setting existed (no
+    ``grayscale`` key) was trained on colour crops and still gets them."""
+    photos = tmp_path / "photos"
+    for label in ("jerry_seinfeld", "ben_afflek"):
+        (photos / label).mkdir(parents=True)
+        for path in sorted((datasets / "five_celebrity_faces" / "train" / label).iterdir())[:4]:
+            (photos / label / path.name).symlink_to(path)
+    image = load_image(datasets / CELEBRITY)
+    fast = {"backbone": "vgg16", "weights": None, "image_size": 32, "epochs": 2, "cache_dir": tmp_path / "cache"}
+
+    def crop_of(classifier):
+        return classifier.pipeline.prepare(image, classifier.pipeline.locate(image)[0])
+
+    def is_gray(crop):
+        return bool((crop[..., 0] == crop[..., 1]).all() and (crop[..., 1] == crop[..., 2]).all())
+
+    colour = facerec.train(photos, **fast)
+    assert colour.config.faces["grayscale"] is False and not is_gray(crop_of(colour))
+    gray = facerec.train(photos, grayscale_faces=True, **fast)
+    assert gray.config.faces["grayscale"] is True and is_gray(crop_of(gray))
+    assert "make it grayscale" in model_card_text(gray.config, "someone/faces")  # plain Keras users must too
+    assert "make it grayscale" not in model_card_text(colour.config, "someone/faces")
+    assert is_gray(crop_of(facerec.Classifier.load(gray.save(tmp_path / "gray"))))
+
+    saved = colour.save(tmp_path / "colour")
+    config = json.loads((saved / "config.json").read_text(encoding="utf-8"))
+    del config["faces"]["grayscale"]
+    (saved / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert not is_gray(crop_of(facerec.Classifier.load(saved)))

@@ -9,6 +9,7 @@ from conftest import COLOURS, FAST, colour_image
 import facerec
 from facerec import Dataset
 from facerec.features import Stopped
+from facerec.fitting import class_balance_weights
 from facerec.model_card import model_card_text
 
 
@@ -232,3 +233,12 @@ def test_standardised_features_and_head_penalty_are_saved_in_the_model(make_data
     loaded = facerec.Classifier.load(tmp_path / "model")
     assert loaded.predict(image) == pytest.approx(classifier.predict(image), abs=1e-5)
     assert loaded.config.head["standardize"] is True and loaded.config.head["l2"] == 1e-3
+
+
+def test_balanced_classes_weigh_each_label_alike_however_many_photos_it_has(make_dataset, tmp_path):
+    weights = class_balance_weights(np.array([0, 0, 0, 1, 2, 2]))
+    assert weights == pytest.approx([2 / 3, 2 / 3, 2 / 3, 2.0, 1.0, 1.0])
+    assert weights.mean() == pytest.approx(1.0)  # the learning rate means what it did
+    assert [weights[np.array([0, 0, 0, 1, 2, 2]) == label].sum() for label in range(3)] == pytest.approx([2.0, 2.0, 2.0])
+    classifier = facerec.train(make_dataset(per_label=5), cache_dir=tmp_path / "cache", balance_classes=True, **FAST)
+    assert classifier.config.training["balance_classes"] is True and classifier.metrics["accuracy"] is not None

@@ -198,8 +198,8 @@ class DlibPipeline:
 
 
 def _face_settings(requested: FaceSettings) -> FaceSettings:
-    # Margin and alignment are dlib's chip's own.
-    return dataclasses.replace(requested, margin=CHIP_PADDING, align=True)
+    # Margin, alignment and colour are dlib's chip's own: its network was trained on colour chips.
+    return dataclasses.replace(requested, margin=CHIP_PADDING, align=True, grayscale=False)
 
 
 def _build_features() -> keras.Model:

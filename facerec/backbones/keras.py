@@ -155,7 +155,8 @@ class KerasPipeline:
         """The backbone's input for one face (or the whole image): a square RGB ``uint8`` crop."""
         if face is None:
             return cv2.resize(image, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA)
-        return crop_face(image, face, size=self.image_size, margin=self.faces.margin, align=self.faces.align)
+        return crop_face(image, face, size=self.image_size, margin=self.faces.margin, align=self.faces.align,
+                         grayscale=self.faces.grayscale)
 
     def frozen_outputs(self, crops: np.ndarray) -> list[np.ndarray]:
         """Run crops ``(n, size, size, 3)`` through the frozen part, in batches.

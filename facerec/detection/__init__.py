@@ -48,6 +48,9 @@ class FaceSettings:
     enabled: bool = True
     margin: float = DEFAULT_FACE_MARGIN
     align: bool = True
+    # Grayscale crops for the VGG16 and MobileNet backbones (dlib's network takes its own colour
+    # chips); off by default: see TrainingSettings.grayscale_faces.
+    grayscale: bool = False
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
     detector: str = DEFAULT_DETECTOR
 
