@@ -43,9 +43,11 @@ AT_224 = "chosen recipe, image_size=224"
 # facerec's defaults before issue 15, spelled out so the baseline stays put when the defaults move.
 # image_size: 224 px in both modes then (faces moved to 160 with issue 11).
 BASELINE = {"face_margin": 0.1, "dropout": 0.2, "l2": 0.0, "standardize": False, "epochs": 50,
-            "early_stopping_patience": 10, "early_stopping_metric": "loss", "refit": False, "augment": 0, "test_time_flip": True, "image_size": 224}
+            "early_stopping_patience": 10, "early_stopping_metric": "loss", "refit": False, "augment": 0, "test_time_flip": True, "image_size": 224,
+            "balance_classes": False, "grayscale_faces": False}
 BASELINE_POOLING = ("average",)
-FACE_ONLY = {"face_margin=0.0", "face_margin=0.2", "chosen recipe at 224 px, face_margin=0.2", "chosen recipe, face_margin=0.2"}  # no face crop to change on whole images
+GRAYSCALE = "chosen recipe, grayscale_faces=True"
+FACE_ONLY = {GRAYSCALE, "face_margin=0.0", "face_margin=0.2", "chosen recipe at 224 px, face_margin=0.2", "chosen recipe, face_margin=0.2"}  # no face crop to change on whole images
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Variant:
     # A change from the chosen recipe instead of from the baseline (filled in by chosen_variants()).
     from_chosen: bool = False
     reference: str = ""  # the row it is compared with (default: the chosen recipe, or the baseline)
+    feature_layers: tuple[str, ...] = ()  # the depths pooled into the features (default: the VGG16 spec's)
 
 
 VARIANTS = [
@@ -117,6 +120,18 @@ VARIANTS = [
     # all of block 5 (4), on the cached block-4 activations.
     Variant("chosen recipe, trainable_layers=2", {"trainable_layers": 2}, from_chosen=True),
     Variant("chosen recipe, trainable_layers=4", {"trainable_layers": 4}, from_chosen=True),
+    # Every label weighing the same in the loss, however many photos it has: a user's counts per
+    # person follow how many photos they had, not how often that person will be in front of the camera.
+    Variant("chosen recipe, balance_classes", {"balance_classes": True}, from_chosen=True),
+    # Which depths carry identity: fewer, more, and every convolution of the top two blocks.
+    Variant("chosen recipe, depths: blocks 4 and 5", from_chosen=True, feature_layers=("block4_pool", "block5_pool")),
+    Variant("chosen recipe, depths: blocks 2 to 5", from_chosen=True,
+            feature_layers=("block2_pool", "block3_pool", "block4_pool", "block5_pool")),
+    Variant("chosen recipe, depths: block 3 and every convolution of blocks 4 and 5", from_chosen=True,
+            feature_layers=("block3_pool", "block4_conv1", "block4_conv2", "block4_conv3", "block5_conv1", "block5_conv2",
+                            "block5_conv3")),
+    # Grayscale crops: a person's web photos differ in white balance and tint more than their face does.
+    Variant(GRAYSCALE, {"grayscale_faces": True}, from_chosen=True),
 ]
 CASES = {"five_celebrity_faces": True, "orl_att_faces": True, "dogs_vs_cats_small": False}
 
@@ -138,12 +153,17 @@ def chosen_variants(variants: list[Variant]) -> list[Variant]:
     return resolved
 
 
-def register_backbone(pooling: tuple[str, ...]) -> str:
-    """``vgg16``, or a registered copy of it pooling each block with ``pooling`` (bench only)."""
-    if pooling == applications.get_spec("vgg16").pooling:
+def register_backbone(variant: Variant) -> str:
+    """``vgg16``, or a registered copy of it pooling ``variant.feature_layers`` with
+    ``variant.pooling`` (bench only)."""
+    spec = applications.get_spec("vgg16")
+    feature_layers = variant.feature_layers or spec.feature_layers
+    if (variant.pooling, feature_layers) == (spec.pooling, spec.feature_layers):
         return "vgg16"
-    name = "vgg16[" + "+".join(pooling) + "]"
-    applications.KERAS_BACKBONES[name] = dataclasses.replace(applications.get_spec("vgg16"), pooling=pooling)
+    name = "vgg16[" + "+".join(variant.pooling) + "]"
+    if feature_layers != spec.feature_layers:
+        name += "[" + "+".join(feature_layers) + "]"
+    applications.KERAS_BACKBONES[name] = dataclasses.replace(spec, pooling=variant.pooling, feature_layers=feature_layers)
     backbones.BACKBONES[name] = dataclasses.replace(backbones.BACKBONES["vgg16"], name=name)
     return name
 
@@ -168,7 +188,7 @@ def validation_splits(training: Path, seeds: list[int], scratch: Path) -> list[t
 
 def run_variant(variant: Variant, faces: bool, splits, seeds, cache: Path, quick: dict) -> dict:
     """Train on each split's 80% and score on its 20%: the validation accuracies and epochs run."""
-    settings = {**BASELINE, **variant.settings, **quick, "faces": faces, "backbone": register_backbone(variant.pooling)}
+    settings = {**BASELINE, **variant.settings, **quick, "faces": faces, "backbone": register_backbone(variant)}
     accuracies, epochs, seconds = [], [], []
     for seed, (fit, held_out) in zip(seeds, splits):
         started = time.perf_counter()
@@ -181,7 +201,7 @@ def run_variant(variant: Variant, faces: bool, splits, seeds, cache: Path, quick
 
 def run_test(variant: Variant, faces: bool, root: Path, cache: Path, quick: dict) -> dict:
     """Train on all of ``train/`` (seed 1337) and score on ``test/``."""
-    settings = {**BASELINE, **variant.settings, **quick, "faces": faces, "backbone": register_backbone(variant.pooling)}
+    settings = {**BASELINE, **variant.settings, **quick, "faces": faces, "backbone": register_backbone(variant)}
     classifier = facerec.train(root / "train", cache_dir=cache, seed=DEFAULT_SEED, **settings)
     report = classifier.evaluate(root / "test", cache_dir=cache)
     return {"test": report["accuracy"], "test_no_face": report["no_prediction"], "test_count": report["count"],
@@ -198,7 +218,7 @@ def run_timing(variants: list[Variant], faces: bool, root: Path, cache: Path, re
     timings = {variant.name: {"seconds": [], "cpu_seconds": [], "epochs": [], "load": []} for variant in variants}
     for round_number in range(repeats + 1):
         for index, variant in enumerate(variants):
-            settings = {**BASELINE, **variant.settings, **quick, "faces": faces, "backbone": register_backbone(variant.pooling)}
+            settings = {**BASELINE, **variant.settings, **quick, "faces": faces, "backbone": register_backbone(variant)}
             round_cache = cache / f"cold-{round_number}-{index}" if cold and round_number else cache
             if round_cache != cache:
                 shutil.rmtree(round_cache, ignore_errors=True)  # an earlier run's: cold means empty
@@ -314,6 +334,8 @@ def write(results: dict, store: Path, machine: dict, arguments, started: float) 
         "'standardize features', 'combined: ... 150 epochs, refit, standardize' and the issue's probe were measured "
         "without it; 'combined: ... (50 epochs)', which is the chosen recipe, and the chosen recipe itself with it "
         "(five_celebrity_faces: 0.796 both ways).",
+        "The grayscale row's test accuracy was measured when its recipe was, for one run, facerec's default "
+        "(the run chose it on validation; it stayed an option: bench/README.md, issue 15, fifth round).",
         "Rows come from several runs of this script (one per dataset or group of variants, see each row's time; "
         "the commands are listed in bench/README.md, issue 15); the command above is the last one (--render: "
         "this markdown rewritten from accuracy_variants.json, nothing measured).",
