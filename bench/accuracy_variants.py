@@ -47,7 +47,8 @@ BASELINE = {"face_margin": 0.1, "dropout": 0.2, "l2": 0.0, "standardize": False,
             "balance_classes": False, "grayscale_faces": False}
 BASELINE_POOLING = ("average",)
 GRAYSCALE = "chosen recipe, grayscale_faces=True"
-FACE_ONLY = {GRAYSCALE, "face_margin=0.0", "face_margin=0.2", "chosen recipe at 224 px, face_margin=0.2", "chosen recipe, face_margin=0.2"}  # no face crop to change on whole images
+UNALIGNED = "chosen recipe, align_faces=False"
+FACE_ONLY = {GRAYSCALE, UNALIGNED, "face_margin=0.0", "face_margin=0.2", "chosen recipe at 224 px, face_margin=0.2", "chosen recipe, face_margin=0.2"}  # no face crop to change on whole images
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +133,8 @@ VARIANTS = [
                             "block5_conv3")),
     # Grayscale crops: a person's web photos differ in white balance and tint more than their face does.
     Variant(GRAYSCALE, {"grayscale_faces": True}, from_chosen=True),
+    # The crop's alignment (eyes levelled), undone.
+    Variant(UNALIGNED, {"align_faces": False}, from_chosen=True),
 ]
 CASES = {"five_celebrity_faces": True, "orl_att_faces": True, "dogs_vs_cats_small": False}
 

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from facerec.dependencies import MissingDependencyError
-from facerec.detection import Face
 from facerec.detection import blazeface
 from facerec.detection.blazeface import BlazeFaceDetector
 from facerec.detection.mtcnn import MtcnnDetector
