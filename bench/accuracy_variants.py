@@ -135,6 +135,10 @@ VARIANTS = [
     Variant(GRAYSCALE, {"grayscale_faces": True}, from_chosen=True),
     # The crop's alignment (eyes levelled), undone.
     Variant(UNALIGNED, {"align_faces": False}, from_chosen=True),
+    # A hidden layer between the features and the softmax: the classic recipe's (1024, 1024, 512),
+    # and one of 256 units.
+    Variant("chosen recipe, head=dense (1024, 1024, 512)", {"head": "dense"}, from_chosen=True),
+    Variant("chosen recipe, head=dense (256)", {"head": "dense", "dense_units": (256,)}, from_chosen=True),
 ]
 CASES = {"five_celebrity_faces": True, "orl_att_faces": True, "dogs_vs_cats_small": False}
 
