@@ -132,10 +132,8 @@ def _dataset(table: FeatureTable, batch_size: int, *, shuffle_seed: int | None =
 def class_balance_weights(labels: np.ndarray) -> np.ndarray:
     """Per row, ``rows / (labels × rows of its label)``: every label weighs the same in the loss,
     however many photos it has, and the weights average 1 (so the learning rate means the same)."""
-    labels = np.asarray(labels)
-    present, counts = np.unique(labels, return_counts=True)
-    per_label = dict(zip(present.tolist(), (len(labels) / (len(present) * counts)).tolist()))
-    return np.asarray([per_label[label] for label in labels.tolist()], dtype="float32")
+    _, label_of_row, counts = np.unique(np.asarray(labels), return_inverse=True, return_counts=True)
+    return (len(label_of_row) / (len(counts) * counts))[label_of_row].astype("float32")
 
 
 def _optimizer(config: TrainingSettings) -> keras.optimizers.Optimizer:
