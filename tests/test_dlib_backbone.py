@@ -135,7 +135,6 @@ def test_saved_model_records_the_backbone_and_loads_in_a_fresh_process(trained):
     assert set(config["backbone_weights"]["files"]) == {"shape_predictor", "recognizer"}
     assert config["backbone_weights"]["files"]["recognizer"]["file"] == "dlib_face_recognition_resnet_model_v1.dat"
     assert config["distance_threshold"] == 0.5 and (trained.folder / "prototypes.json").is_file()
-    assert config["faces"]["grayscale"] is False  # its network takes its own colour chips, whatever VGG16's crops are
     expected = _recognitions(trained.classifier, trained.probes)
 
     result = _run_python(f"""
@@ -235,6 +234,9 @@ def test_dlib_backbone_is_registered_and_refuses_settings_it_cannot_honour():
         dlib_pipeline.build(faces=FaceSettings(), trainable_layers=2)
     with pytest.raises(ValueError, match="weights"):
         dlib_pipeline.build(faces=FaceSettings(), weights=None)
+    # Its network takes its own colour chips: a request for grayscale crops (VGG16's option) is
+    # recorded as what it does, so a saved model's config and card do not claim grayscale.
+    assert dlib_pipeline.build(faces=FaceSettings(grayscale=True)).config()["faces"]["grayscale"] is False
 
 
 def test_distance_threshold_needs_prototypes(make_dataset, tmp_path):
