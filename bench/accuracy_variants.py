@@ -48,6 +48,8 @@ BASELINE = {"face_margin": 0.1, "dropout": 0.2, "l2": 0.0, "standardize": False,
 BASELINE_POOLING = ("average",)
 GRAYSCALE = "chosen recipe, grayscale_faces=True"
 UNALIGNED = "chosen recipe, align_faces=False"
+GRID = "chosen recipe, pooling + 2x2 grid of averages"
+GRID_ALONE = "chosen recipe, pooling: 2x2 grid of averages alone"
 FACE_ONLY = {GRAYSCALE, UNALIGNED, "face_margin=0.0", "face_margin=0.2", "chosen recipe at 224 px, face_margin=0.2", "chosen recipe, face_margin=0.2"}  # no face crop to change on whole images
 
 
@@ -60,6 +62,7 @@ class Variant:
     pooling: tuple[str, ...] = BASELINE_POOLING
     # A change from the chosen recipe instead of from the baseline (filled in by chosen_variants()).
     from_chosen: bool = False
+    chosen_pooling: tuple[str, ...] = ()  # with from_chosen: the poolings instead of the chosen recipe's
     reference: str = ""  # the row it is compared with (default: the chosen recipe, or the baseline)
     feature_layers: tuple[str, ...] = ()  # the depths pooled into the features (default: the VGG16 spec's)
 
@@ -139,6 +142,10 @@ VARIANTS = [
     # and one of 256 units.
     Variant("chosen recipe, head=dense (1024, 1024, 512)", {"head": "dense"}, from_chosen=True),
     Variant("chosen recipe, head=dense (256)", {"head": "dense", "dense_units": (256,)}, from_chosen=True),
+    # Sixth round: where on the face a feature fires (2x2 regional averages), besides how much.
+    Variant(GRID, from_chosen=True, chosen_pooling=("average", "max", "grid2x2")),
+    Variant("chosen recipe, pooling: max + 2x2 grid of averages", from_chosen=True, chosen_pooling=("max", "grid2x2")),
+    Variant(GRID_ALONE, from_chosen=True, chosen_pooling=("grid2x2",)),
 ]
 CASES = {"five_celebrity_faces": True, "orl_att_faces": True, "dogs_vs_cats_small": False}
 
@@ -155,7 +162,7 @@ def chosen_variants(variants: list[Variant]) -> list[Variant]:
         if variant.name == CHOSEN:
             variant = Variant(CHOSEN, chosen, pooling=pooling)
         elif variant.from_chosen:
-            variant = dataclasses.replace(variant, settings={**chosen, **variant.settings}, pooling=pooling)
+            variant = dataclasses.replace(variant, settings={**chosen, **variant.settings}, pooling=variant.chosen_pooling or pooling)
         resolved.append(variant)
     return resolved
 

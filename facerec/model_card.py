@@ -17,7 +17,7 @@ import re
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from facerec.backbones import BACKBONES, backbone_title
-from facerec.backbones.applications import RANDOM
+from facerec.backbones.applications import POOLING_TITLES, RANDOM
 from facerec.config import UNKNOWN, ModelConfig
 
 MARKER_PATTERN = re.compile(r"<!-- facerec-card sha256:([0-9a-f]{64}) -->\s*\Z")
@@ -142,8 +142,9 @@ def _model_description(config: ModelConfig) -> str:
         "",
         f"- Backbone: {backbone_title(config.backbone)}{fine_tuned}, starting from "
         f"{config.backbone_weights.get('description', config.backbone_weights.get('kind', 'unknown weights'))}.",
-        (f"- Features: {' and '.join(config.pooling or ['average'])} pooled outputs of "
-         f"{', '.join(f'`{layer}`' for layer in config.feature_layers)}, each L2-normalised and scaled." if config.feature_layers else "- Features: the backbone's embedding, L2-normalised and scaled."),
+        (f"- Features: the outputs of {', '.join(f'`{layer}`' for layer in config.feature_layers)}, each pooled "
+         f"({' and '.join(POOLING_TITLES.get(pooling, pooling) for pooling in config.pooling or ['average'])}), "
+         "L2-normalised and scaled." if config.feature_layers else "- Features: the backbone's embedding, L2-normalised and scaled."),
         f"- Head: {head_line}.",
         (f"- Input: RGB images with values 0-255, {config.image_size}x{config.image_size} pixels; the "
          f"`{config.preprocessing}` preprocessing is built into the model." if _takes_images(config)

@@ -1,5 +1,6 @@
 """Backbones and which weights they get: file, ImageNet, the offline trunk, untrained."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -121,3 +122,41 @@ def test_a_finished_training_keeps_no_traced_graph(make_dataset, tmp_path):
     del classifier
     gc.collect()
     assert [reference().name for reference in made if reference() is not None] == []
+
+
+def _pooled_features(pooling: tuple[str, ...], images: np.ndarray) -> np.ndarray:
+    """The feature vectors of ``images`` (8x8) through a trunk that only rectifies, pooled with ``pooling``."""
+    image = keras.Input((8, 8, 3))
+    trunk = keras.Model(image, keras.layers.ReLU(name="block")(image))
+    spec = dataclasses.replace(applications.get_spec("vgg16"), feature_layers=("block",), pooling=pooling)
+    frozen, features = networks.build_feature_networks(spec, trunk)
+    return np.asarray(features.predict(frozen.predict(images, verbose=0), verbose=0))
+
+
+def test_the_grid_pooling_keeps_where_on_the_face_a_feature_fires():
+    """Eyes above the mouth, not below it: the same patch in two corners is one global feature, two grid ones."""
+    images = np.zeros((2, 8, 8, 3), np.float32)
+    images[0, :4, :4] = 255.0  # after the caffe preprocessing only this patch is positive
+    images[1, 4:, 4:] = 255.0
+    global_features = _pooled_features(("average", "max"), images)
+    grid = _pooled_features(("grid2x2",), images)
+    assert np.allclose(global_features[0], global_features[1])
+    assert grid.shape[-1] == 4 * 3 and not np.allclose(grid[0], grid[1])
+    assert np.isclose(np.linalg.norm(grid[0]), np.sqrt(grid.shape[-1]), rtol=1e-4)  # L2-normalised and scaled like the rest
+
+
+def test_a_model_saved_with_other_poolings_keeps_its_cached_outputs_apart(monkeypatch):
+    """A model from an earlier facerec (its frozen part outputs fewer poolings) must not share the
+    feature cache or the fast-path copy of the network with today's, whose outputs differ."""
+    from facerec.backbones.keras import KerasPipeline
+    from facerec.detection import FaceSettings
+
+    weights, faces = applications.resolve_weights("vgg16", None), FaceSettings(enabled=False)
+    today = KerasPipeline(backbone="vgg16", weights=weights, image_size=32, faces=faces)
+    monkeypatch.setattr(networks, "POOLINGS", ("average", "max"))
+    spec = applications.get_spec("vgg16")
+    frozen, features = networks.build_feature_networks(dataclasses.replace(spec, pooling=("average", "max")),
+                                                       networks.build_trunk(spec, weights, 32))
+    earlier = KerasPipeline(backbone="vgg16", weights=weights, image_size=32, faces=faces, frozen=frozen, features=features)
+    assert earlier.output_count < today.output_count
+    assert earlier.network_signature() != today.network_signature() and earlier.signature() != today.signature()

@@ -23,7 +23,8 @@ from facerec.faces import crop_face
 BATCH_SIZE = 32
 # Part of the network signature: bump it when the frozen network's outputs change for the same settings.
 # 3: the frozen part outputs both the average and the max pooling of each feature layer.
-NETWORK_VERSION = 3
+# 4: and the 2x2 grid of regional averages (issue 15).
+NETWORK_VERSION = 4
 
 _shared_pipelines: dict[tuple, "KerasPipeline"] = {}
 _shared_lock = threading.Lock()
@@ -109,6 +110,9 @@ class KerasPipeline:
             "image_size": self.image_size,
             "trainable_layers": self.trainable_layers,
             "feature_layers": self.spec.feature_layers,
+            # What the frozen network outputs, as built: a model saved by an earlier version of
+            # facerec (fewer poolings) then keeps its cached outputs and fast-path copy apart.
+            "outputs": [list(output.shape[1:]) for output in self.frozen.outputs],
             "version": NETWORK_VERSION,
         })
 
